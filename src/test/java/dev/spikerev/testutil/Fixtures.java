@@ -1,0 +1,19 @@
+package dev.spikerev.testutil;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Locates ../shared/fixtures (system property {@code spikerev.fixtures}, set by the pom). */
+public final class Fixtures {
+    private Fixtures() {}
+
+    public static Path root() {
+        Path p = Path.of(System.getProperty("spikerev.fixtures", "../shared/fixtures"));
+        if (!Files.isDirectory(p)) throw new IllegalStateException("fixtures not found at " + p.toAbsolutePath());
+        return p;
+    }
+
+    public static Path of(String first, String... more) {
+        return root().resolve(Path.of(first, more));
+    }
+}
