@@ -1,0 +1,26 @@
+package dev.spikerev.models.trevsnn;
+
+import dev.spikerev.nn.Conv2d;
+import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.ScaledStdConv2d;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+
+/** {@code Level_k(c_down, c_up) = Block1(Block0(Fusion_k(c_down, c_up)))}. Names: {@code fusion}, {@code blocks.0/1}. */
+public class Level extends Module {
+    final Fusion fusion;
+    final ModuleList<SpikeConvNextBlock> blocks;
+
+    public Level(int level, long[] ch, long kernel, boolean firstCol, ScaledStdConv2d pwReuse, Conv2d dwReuse) {
+        super();
+        fusion = register_module("fusion", new Fusion(level, ch, firstCol));
+        blocks = register_module("blocks", new ModuleList<>());
+        blocks.add(new SpikeConvNextBlock(ch[level], kernel));
+        blocks.add(new SpikeConvNextBlock(ch[level], kernel, pwReuse, dwReuse));
+    }
+
+    public Tensor forward(Tensor cDown, Tensor cUp) {
+        Tensor x = fusion.forward(cDown, cUp);
+        return blocks.get(1).forward(blocks.get(0).forward(x));
+    }
+}

@@ -1,0 +1,29 @@
+package dev.spikerev.models.trevsnn;
+
+import dev.spikerev.tensor.Ops;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * T-RevSNN's spike: the rounding quantizer {@code Q}.
+ * <ul>
+ *   <li>training: {@code s = floor(clamp(v, 0, 1) + 0.5)} (1 iff v &gt;= 0.5), backward = straight-through gated by
+ *   the rectangle [0, 1] (boundaries pass). Built as {@code vc + (floor(vc + 0.5) - vc).detach()} with
+ *   {@code vc = clamp(v, 0, 1)}: clamp's own backward is exactly that gate, the sum is exact in float
+ *   ({@code 1 - vc} is exact for vc in [0.5, 1]), and autograd keeps only clamp's input.</li>
+ *   <li>eval: {@code round(clamp(v, 0, 1))}, half-to-even, so exactly 0.5 gives 0 (the reference's eval path).</li>
+ * </ul>
+ */
+public final class Quant {
+    private Quant() {}
+
+    public static Tensor spike(Tensor v, boolean training) {
+        Tensor vc = v.clamp(Ops.so(0.0), Ops.so(1.0));
+        if (!training) return vc.round();
+        Tensor step;
+        try (NoGradGuard ng = new NoGradGuard()) {
+            step = vc.add(Ops.s(0.5)).floor().sub(vc);
+        }
+        return vc.add(step);
+    }
+}
