@@ -15,6 +15,8 @@ import java.util.SplittableRandom;
  */
 final class OptimCase {
     final LinkedHashMap<String, Tensor> params = new LinkedHashMap<>();
+    /** initial parameter values (copies) */
+    final LinkedHashMap<String, Tensor> init = new LinkedHashMap<>();
     /** grads.get(step).get(name); names absent in a step's map get no grad that step. */
     final List<LinkedHashMap<String, Tensor>> grads = new ArrayList<>();
 
@@ -26,6 +28,7 @@ final class OptimCase {
         SplittableRandom rnd = new SplittableRandom(seed);
         for (int i = 0; i < NAMES.length; i++) {
             Tensor p = NAMES[i].equals("zero.weight") ? PyBridge.random(rnd, 0, SHAPES[i]) : PyBridge.random(rnd, 0.5, SHAPES[i]);
+            init.put(NAMES[i], p.clone());
             p.requires_grad_(true);
             params.put(NAMES[i], p);
         }
@@ -51,7 +54,7 @@ final class OptimCase {
     /** Inputs for Python: p.NAME (initial values) and g{s}.NAME. */
     LinkedHashMap<String, Tensor> inputs() {
         LinkedHashMap<String, Tensor> in = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : params.entrySet()) in.put("p." + e.getKey(), e.getValue());
+        for (Map.Entry<String, Tensor> e : init.entrySet()) in.put("p." + e.getKey(), e.getValue());
         for (int s = 0; s < grads.size(); s++)
             for (Map.Entry<String, Tensor> e : grads.get(s).entrySet()) in.put("g" + s + "." + e.getKey(), e.getValue());
         return in;
