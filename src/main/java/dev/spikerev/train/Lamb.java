@@ -1,0 +1,163 @@
+package dev.spikerev.train;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.ScalarOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.bytedeco.pytorch.global.torch.clamp_max;
+import static org.bytedeco.pytorch.global.torch.linalg_vector_norm;
+import static org.bytedeco.pytorch.global.torch.stack;
+import static org.bytedeco.pytorch.global.torch.where;
+import static org.bytedeco.pytorch.global.torch.zeros_like;
+
+/**
+ * timm {@code timm.optim.Lamb} (NVLAMB variant of apex FusedLAMB), as in timm 1.0.29 (the version the T-RevSNN
+ * fixtures were made with), same operation order so float32 results match bit for bit on CPU:
+ * <pre>
+ * clip = clamp(||stack(||g_i||_2)||_2 / max_grad_norm, min=1)          once per step over ALL params with grads
+ * per group: step += 1 (0-dim float32 tensor kept in the group); bc1 = 1-b1^step, bc2 = 1-b2^step (float64)
+ *   per param: g.div_(clip)                  (in place: p.grad holds the clipped grad afterwards)
+ *     m = m*b1 + g*(1-b1 if grad_averaging else 1);  v = v*b2 + (1-b2)*g*g
+ *     u = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps)
+ *     wd != 0: u += wd*p  (decoupled_decay: p -= lr*wd*p instead)
+ *     wd != 0 or always_adapt: r = ||p||/||u|| (1 if either norm is 0), trust_clip: r = min(r, 1); u *= r
+ *     p -= lr*u
+ * </pre>
+ * Defaults (timm): lr 1e-3, bias_correction True, betas (0.9, 0.999), eps 1e-6, weight_decay 0.01,
+ * grad_averaging True, max_grad_norm 1.0, trust_clip False, always_adapt False, caution False,
+ * decoupled_decay False, corrected_weight_decay False. {@code max_grad_norm} is read from the optimizer defaults
+ * (not the group), as timm does; {@code null} disables the global clip.
+ * State: {@code exp_avg}, {@code exp_avg_sq} per parameter; {@code step} per group.
+ * T-RevSNN builds it as {@code Lamb(groups, trust_clip=True, lr=BASE_LR, eps=1e-8, betas=(0.9, 0.999))}.
+ */
+public final class Lamb extends Optimizer {
+
+    public Lamb(List<ParamGroup> groups, Map<String, ?> options) {
+        super(groups, defaultOptions(), options);
+    }
+
+    /** timm's defaults, in its key order. */
+    public static LinkedHashMap<String, Object> defaultOptions() {
+        LinkedHashMap<String, Object> d = new LinkedHashMap<>();
+        d.put("lr", 1e-3);
+        d.put("bias_correction", true);
+        d.put("betas", List.of(0.9, 0.999));
+        d.put("eps", 1e-6);
+        d.put("weight_decay", 0.01);
+        d.put("grad_averaging", true);
+        d.put("max_grad_norm", 1.0);
+        d.put("trust_clip", false);
+        d.put("always_adapt", false);
+        d.put("caution", false);
+        d.put("decoupled_decay", false);
+        d.put("corrected_weight_decay", false);
+        return d;
+    }
+
+    @Override
+    protected void validate(ParamGroup g) {
+        super.validate(g);
+        if (g.getDouble("eps") < 0) throw new IllegalArgumentException("Invalid epsilon: " + g.get("eps"));
+        if (g.getDouble("weight_decay") < 0) throw new IllegalArgumentException("Invalid weight_decay: " + g.get("weight_decay"));
+    }
+
+    /** timm {@code _get_clip_grad_norm}: the global-norm divisor (>= 1), or {@code null} when disabled or no grads. */
+    private Tensor clipDivisor() {
+        Object mgn = defaults().get("max_grad_norm");
+        if (mgn == null) return null;
+        TensorVector norms = new TensorVector();
+        for (Tensor p : params()) {
+            Tensor g = gradOrNull(p);
+            if (g != null) norms.push_back(linalg_vector_norm(g));
+        }
+        if (norms.size() == 0) return null; // Python would fail in torch.stack([]); nothing to clip
+        Tensor global = linalg_vector_norm(stack(norms));
+        return global.div(new Scalar(((Number) mgn).doubleValue())).clamp_(new ScalarOptional(new Scalar(1.0)));
+    }
+
+    @Override
+    protected void update() {
+        Tensor clip = clipDivisor();
+        List<ParamGroup> groups = paramGroups();
+        for (int gi = 0; gi < groups.size(); gi++) {
+            ParamGroup group = groups.get(gi);
+            boolean biasCorrection = group.getBool("bias_correction");
+            double[] betas = group.getPair("betas");
+            double beta1 = betas[0], beta2 = betas[1];
+            double beta3 = group.getBool("grad_averaging") ? 1 - beta1 : 1.0;
+
+            Object stepObj = group.options.get("step");
+            Tensor stepT;
+            if (stepObj instanceof Tensor t) {
+                stepT = t;
+            } else {
+                stepT = scalarStep(0.0);
+                group.options.put("step", stepT);
+            }
+            stepT.add_(new Scalar(1.0));
+
+            boolean anyGrad = false;
+            for (Tensor p : group.params()) if (gradOrNull(p) != null) { anyGrad = true; break; }
+            if (!anyGrad) continue;
+
+            double step = stepT.item_double();
+            double bc1 = biasCorrection ? 1 - Math.pow(beta1, step) : 1.0;
+            double bc2 = biasCorrection ? 1 - Math.pow(beta2, step) : 1.0;
+            double lr = group.lr();
+            double eps = group.getDouble("eps");
+            double wd = group.getDouble("weight_decay");
+
+            for (int j = 0; j < group.params().size(); j++) {
+                Tensor p = group.params().get(j);
+                Tensor grad = gradOrNull(p);
+                if (grad == null) continue;
+                if (clip != null) grad.div_(clip);
+
+                LinkedHashMap<String, Object> st = stateOf(groupOffset(gi) + j);
+                if (st.isEmpty()) {
+                    st.put("exp_avg", persistent(zeros_like(p)));
+                    st.put("exp_avg_sq", persistent(zeros_like(p)));
+                }
+                Tensor expAvg = (Tensor) st.get("exp_avg");
+                Tensor expAvgSq = (Tensor) st.get("exp_avg_sq");
+
+                expAvg.mul_(new Scalar(beta1)).add_(grad, new Scalar(beta3));
+                expAvgSq.mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
+
+                Tensor denom = expAvgSq.sqrt().div(new Scalar(Math.sqrt(bc2))).add_(new Scalar(eps));
+                Tensor update = expAvg.div(new Scalar(bc1)).div_(denom);
+
+                if (group.getBool("caution")) {
+                    Tensor mask = update.mul(grad).gt(new Scalar(0.0)).to(grad.scalar_type());
+                    mask.div_(mask.mean().clamp_(new ScalarOptional(new Scalar(1e-3))));
+                    update.mul_(mask);
+                }
+
+                if (wd != 0) {
+                    if (group.getBool("decoupled_decay")) {
+                        double wdScale = group.getBool("corrected_weight_decay")
+                                ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
+                        p.add_(p, new Scalar(-wdScale * wd));
+                    } else {
+                        update.add_(p, new Scalar(wd));
+                    }
+                }
+
+                if (wd != 0 || group.getBool("always_adapt")) {
+                    Tensor wNorm = p.norm(new Scalar(2.0));
+                    Tensor gNorm = update.norm(new Scalar(2.0));
+                    Tensor trust = wNorm.div(gNorm);
+                    trust = where(wNorm.gt(new Scalar(0.0)), where(gNorm.gt(new Scalar(0.0)), trust, new Scalar(1.0)), new Scalar(1.0));
+                    if (group.getBool("trust_clip")) trust = clamp_max(trust, new Scalar(1.0));
+                    update.mul_(trust);
+                }
+                p.add_(update, new Scalar(-lr));
+            }
+        }
+    }
+}
