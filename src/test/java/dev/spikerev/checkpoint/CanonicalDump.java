@@ -52,8 +52,10 @@ final class CanonicalDump {
             for (int i = 0; i < t.size(); i++) walk(path + "/[" + i + "]", t.get(i), out, groups);
         } else if (v == null) out.add("S " + p + " None");
         else if (v instanceof Boolean b) out.add("S " + p + " bool " + (b ? "True" : "False"));
-        else if (v instanceof Long || v instanceof BigInteger || v instanceof Integer) out.add("S " + p + " int " + v);
-        else if (v instanceof Double d) out.add("S " + p + " float " + String.format("%016x", Double.doubleToRawLongBits(d)));
+        else if (v instanceof Long || v instanceof BigInteger || v instanceof Integer || v instanceof Short || v instanceof Byte)
+            out.add("S " + p + " int " + v);
+        else if (v instanceof Double || v instanceof Float)
+            out.add("S " + p + " float " + String.format("%016x", Double.doubleToRawLongBits(((Number) v).doubleValue())));
         else if (v instanceof String s) out.add("S " + p + " str " + HexFormat.of().formatHex(s.getBytes(StandardCharsets.UTF_8)));
         else if (v instanceof byte[] b) out.add("S " + p + " bytes " + HexFormat.of().formatHex(b));
         else if (v instanceof PyObject o) out.add("O " + p + " " + o.qualifiedName());
