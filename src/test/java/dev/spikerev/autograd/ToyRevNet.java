@@ -21,6 +21,7 @@ import org.bytedeco.pytorch.TensorVector;
  */
 final class ToyRevNet extends Module {
     final Conv2dImpl stem;
+    final Module blockList;
     final List<Block> blocks = new ArrayList<>();
     final LinearImpl head;
     final int c;
@@ -28,8 +29,10 @@ final class ToyRevNet extends Module {
     ToyRevNet(int c, int nBlocks, boolean bn) {
         this.c = c;
         stem = register_module("stem", conv(3, 2 * c));
-        Module list = register_module("blocks", new Module()); // names may not contain dots: a container per level
-        for (int i = 0; i < nBlocks; i++) blocks.add(list.register_module(Integer.toString(i), new Block(c, bn)));
+        // names may not contain dots: "blocks.0" is child "0" of a container "blocks". Every Java-created Module
+        // must stay strongly reachable from Java (a field), or virtual calls such as zero_grad() hit a collected object.
+        blockList = register_module("blocks", new Module());
+        for (int i = 0; i < nBlocks; i++) blocks.add(blockList.register_module(Integer.toString(i), new Block(c, bn)));
         head = register_module("head", new LinearImpl(2 * c, 10));
     }
 
