@@ -1,0 +1,25 @@
+package dev.spikerev.models;
+
+import dev.spikerev.models.trevsnn.TRevSNNFamily;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Registry of model families by name (as in fixtures' meta.json and configs' {@code family}). */
+public final class ModelFamilies {
+    private static final Map<String, ModelFamily> FAMILIES = new LinkedHashMap<>();
+
+    static {
+        register(new TRevSNNFamily());
+    }
+
+    private ModelFamilies() {}
+
+    static void register(ModelFamily f) { FAMILIES.put(f.name(), f); }
+
+    public static ModelFamily get(String name) {
+        ModelFamily f = FAMILIES.get(name);
+        if (f == null)
+            throw new IllegalArgumentException("unknown model family '" + name + "' (available: " + String.join(", ", FAMILIES.keySet()) + ")");
+        return f;
+    }
+}
