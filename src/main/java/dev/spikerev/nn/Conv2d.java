@@ -11,7 +11,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * and PyTorch's default init (kaiming-uniform with a=sqrt(5)). {@link #sharing} builds a second module over the
  * same parameter tensors, like Python's {@code copy.copy(module)}.
  */
-public class Conv2d extends Module {
+public class Conv2d extends SpikeModule {
     public final long inChannels, outChannels, kernel, stride, padding, groups;
     protected final Tensor weight, bias;
 

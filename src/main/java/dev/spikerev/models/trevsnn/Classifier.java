@@ -1,18 +1,19 @@
 package dev.spikerev.models.trevsnn;
 
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import dev.spikerev.nn.ScaledStdConv2d;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 
 /** Intermediate head: mean over H, W of {@code c3} (not spiked), 1x1 ScaledStdConv2d, flatten. Name {@code classifier.0}. */
-public class Classifier extends Module implements Head {
-    final ModuleList<ScaledStdConv2d> classifier;
+public class Classifier extends SpikeModule implements Head {
+    final SpikeList<ScaledStdConv2d> classifier;
 
     public Classifier(long in, long classes) {
         super();
-        classifier = register_module("classifier", new ModuleList<>());
+        classifier = register_module("classifier", new SpikeList<>());
         classifier.add(new ScaledStdConv2d(in, classes, 1, 1));
     }
 

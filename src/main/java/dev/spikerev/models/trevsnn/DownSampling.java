@@ -3,11 +3,12 @@ package dev.spikerev.models.trevsnn;
 import dev.spikerev.nn.Conv2d;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
 import org.bytedeco.pytorch.BatchNormOptions;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code y = BN(Conv2d(S(x)))}, conv without bias. Names: {@code encode_conv}, {@code encode_bn}. */
-public class DownSampling extends Module {
+public class DownSampling extends SpikeModule {
     final Conv2d encodeConv;
     final BatchNorm2dImpl encodeBn;
 

@@ -1,5 +1,6 @@
 package dev.spikerev.models.trevsnn;
 
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -14,7 +15,7 @@ import org.bytedeco.pytorch.Tensor;
  * 3     | DownSampling(ch2 -&gt; ch3, k1 s1 p0)  | none
  * </pre>
  */
-public class Fusion extends Module {
+public class Fusion extends SpikeModule {
     final int level;
     final boolean firstCol;
     final DownSampling down; // null = identity

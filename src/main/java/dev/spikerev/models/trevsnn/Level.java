@@ -1,20 +1,21 @@
 package dev.spikerev.models.trevsnn;
 
 import dev.spikerev.nn.Conv2d;
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import dev.spikerev.nn.ScaledStdConv2d;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
 /** {@code Level_k(c_down, c_up) = Block1(Block0(Fusion_k(c_down, c_up)))}. Names: {@code fusion}, {@code blocks.0/1}. */
-public class Level extends Module {
+public class Level extends SpikeModule {
     final Fusion fusion;
-    final ModuleList<SpikeConvNextBlock> blocks;
+    final SpikeList<SpikeConvNextBlock> blocks;
 
     public Level(int level, long[] ch, long kernel, boolean firstCol, ScaledStdConv2d pwReuse, Conv2d dwReuse) {
         super();
         fusion = register_module("fusion", new Fusion(level, ch, firstCol));
-        blocks = register_module("blocks", new ModuleList<>());
+        blocks = register_module("blocks", new SpikeList<>());
         blocks.add(new SpikeConvNextBlock(ch[level], kernel));
         blocks.add(new SpikeConvNextBlock(ch[level], kernel, pwReuse, dwReuse));
     }

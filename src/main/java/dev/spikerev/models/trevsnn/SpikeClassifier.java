@@ -1,8 +1,9 @@
 package dev.spikerev.models.trevsnn;
 
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import dev.spikerev.nn.ScaledStdConv2d;
 import dev.spikerev.tensor.Ops;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -13,13 +14,13 @@ import static org.bytedeco.pytorch.global.torch.leaky_relu;
  * ({@code classifier1.0}) -&gt; leaky_relu(slope 1, i.e. identity: upstream's act schedule is a no-op) -&gt;
  * 1x1 ScaledStdConv2d ({@code classifier2}) -&gt; flatten.
  */
-public class SpikeClassifier extends Module implements Head {
-    final ModuleList<ScaledStdConv2d> classifier1;
+public class SpikeClassifier extends SpikeModule implements Head {
+    final SpikeList<ScaledStdConv2d> classifier1;
     final ScaledStdConv2d classifier2;
 
     public SpikeClassifier(long in, long classes) {
         super();
-        classifier1 = register_module("classifier1", new ModuleList<>());
+        classifier1 = register_module("classifier1", new SpikeList<>());
         classifier1.add(new ScaledStdConv2d(in, classes, 1, 1));
         classifier2 = register_module("classifier2", new ScaledStdConv2d(classes, classes, 1, 1));
     }

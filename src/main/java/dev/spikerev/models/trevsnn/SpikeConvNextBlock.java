@@ -3,6 +3,7 @@ package dev.spikerev.models.trevsnn;
 import dev.spikerev.nn.Conv2d;
 import dev.spikerev.nn.Params;
 import dev.spikerev.nn.ScaledStdConv2d;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.Tensor;
 
@@ -16,7 +17,7 @@ import static org.bytedeco.pytorch.global.torch.ones;
  * y = x + h * gamma        (block 0)        y = x + h        (block 1)
  * </pre>
  */
-public class SpikeConvNextBlock extends Module {
+public class SpikeConvNextBlock extends SpikeModule {
     final Tensor gamma;
     final Conv2d dwconv1;
     final ScaledStdConv2d pwconv1;

@@ -4,6 +4,7 @@ import dev.spikerev.nn.Conv2d;
 import dev.spikerev.nn.Params;
 import dev.spikerev.nn.ScaledStdConv2d;
 import dev.spikerev.tensor.Ops;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -22,7 +23,7 @@ import static org.bytedeco.pytorch.global.torch.ones;
  * </pre>
  * In the first column the previous states are zero: the shortcut term is {@code 0 * alpha} (a zero tensor).
  */
-public class SubNet extends Module {
+public class SubNet extends SpikeModule {
     final boolean firstCol;
     final Tensor[] alpha = new Tensor[4];
     final Level[] levels = new Level[4];

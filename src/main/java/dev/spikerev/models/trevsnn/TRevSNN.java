@@ -1,13 +1,14 @@
 package dev.spikerev.models.trevsnn;
 
 import dev.spikerev.nn.Conv2d;
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import dev.spikerev.nn.ScaledStdConv2d;
 import dev.spikerev.tensor.Ops;
 import dev.spikerev.tensor.Scopes;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.pytorch.GradMode;
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
@@ -27,7 +28,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * {@link #backward(Tensor)} reconstructs each column's inputs from its outputs ({@link ReverseColumn}); otherwise
  * plain autograd. State_dict names equal the reference's (shared {@code *_reuse} tensors under every column).
  */
-public class TRevSNN extends Module {
+public class TRevSNN extends SpikeModule {
     public final TRevSNNConfig config;
     final Module stem;
     final List<SubNet> subnets = new ArrayList<>();
@@ -41,7 +42,7 @@ public class TRevSNN extends Module {
         this.config = cfg;
         long[] ch = cfg.channels();
         if (cfg.dvs()) {
-            ModuleList<PatchEmbedDvs> stems = new ModuleList<>();
+            SpikeList<PatchEmbedDvs> stems = new SpikeList<>();
             for (int i = 0; i < cfg.numSubnet(); i++) stems.add(new PatchEmbedDvs(ch[0]));
             stem = register_module("stem", stems);
         } else {
@@ -57,7 +58,7 @@ public class TRevSNN extends Module {
             subnets.add(register_module("subnet" + i, new SubNet(ch, cfg.kernelSize(), i == 0, pwReuse, dwReuse)));
         long nc = cfg.numClasses();
         if (cfg.interSupv()) {
-            ModuleList<Module> cls = new ModuleList<>();
+            SpikeList<Module> cls = new SpikeList<>();
             for (int j = 0; j < 3; j++) heads.add((Head) cls.add(new Classifier(ch[3], nc)));
             heads.add((Head) cls.add(new SpikeClassifier(ch[3], nc)));
             register_module("cls_blocks", cls);
@@ -141,7 +142,7 @@ public class TRevSNN extends Module {
         int n = config.numSubnet();
         if (img.dim() != 5 || img.size(1) != n)
             throw new IllegalArgumentException("t-revsnn dvs: input must be [B, " + n + ", 2, H, W], found " + java.util.Arrays.toString(Ops.shape(img)));
-        @SuppressWarnings("unchecked") ModuleList<PatchEmbedDvs> stems = (ModuleList<PatchEmbedDvs>) stem;
+        @SuppressWarnings("unchecked") SpikeList<PatchEmbedDvs> stems = (SpikeList<PatchEmbedDvs>) stem;
         Tensor[] xs = new Tensor[n];
         for (int i = 0; i < n; i++) xs[i] = stems.get(i).forward(img.select(1, i));
         return xs;

@@ -1,0 +1,103 @@
+package dev.spikerev.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.spikerev.bench.MemoryBench;
+import dev.spikerev.bench.MemoryProbe;
+import dev.spikerev.tensor.Natives;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code spikerev bench ...}: memory (and later speed) benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: memory of a training step.",
+        subcommands = {BenchCommand.Memory.class})
+public final class BenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+        return ExitCodes.OK;
+    }
+
+    @Command(name = "memory", mixinStandardHelpOptions = true,
+            description = {"Bytes a training step keeps for backward, per image: reversible vs plain (BPTT) networks.",
+                    "Measured as host RSS deltas (run through ./spikerev, which sets MALLOC_MMAP_THRESHOLD_)."})
+    static final class Memory implements Callable<Integer> {
+        @Option(names = "--family", defaultValue = "t-revsnn", description = "Model family (default: ${DEFAULT-VALUE}).")
+        String family;
+        @Option(names = "--model", defaultValue = "tiny", description = "t-revsnn: tiny, small or c0,c1,c2,c3 (default: ${DEFAULT-VALUE}).")
+        String model;
+        @Option(names = "--img", defaultValue = "64", description = "Input height/width (default: ${DEFAULT-VALUE}).")
+        int img;
+        @Option(names = "--batch", defaultValue = "8", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+        @Option(names = "--subnets", split = ",", defaultValue = "4,8", description = "t-revsnn column counts (default: ${DEFAULT-VALUE}).")
+        int[] subnets;
+        @Option(names = "--kernel", defaultValue = "3") int kernel;
+        @Option(names = "--classes", defaultValue = "1000") int classes;
+        @Option(names = "--reps", defaultValue = "3", description = "Measured steps per row, minimum taken (default: ${DEFAULT-VALUE}).")
+        int reps;
+        @Option(names = "--threads", defaultValue = "2") int threads;
+        @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
+        Path json;
+        @Spec CommandSpec spec;
+
+        @Override
+        public Integer call() throws IOException {
+            Natives.setThreads(threads);
+            PrintWriter out = spec.commandLine().getOut();
+            if (!MemoryProbe.mmapThresholdSet())
+                out.println("warning: MALLOC_MMAP_THRESHOLD_ is not set; RSS deltas will under-count freed memory (run via ./spikerev)");
+            List<MemoryBench.Row> rows;
+            switch (family) {
+                case "t-revsnn": rows = MemoryBench.trevsnn(model, img, batch, subnets, kernel, classes, reps); break;
+                default: throw new UserError("bench memory: family '" + family + "' is not wired yet (available: t-revsnn)");
+            }
+            out.printf("%-11s %-9s %6s %16s %16s%n", "variant", "axis", "value", "held MiB/img", "peak MiB/img");
+            for (MemoryBench.Row r : rows)
+                out.printf("%-11s %-9s %6d %16.3f %16.3f%n", r.variant(), r.axis(), r.value(), r.heldPerImage() / 1048576.0, r.peakPerImage() / 1048576.0);
+            summarize(rows, out);
+            if (json != null) {
+                List<Map<String, Object>> list = new ArrayList<>();
+                for (MemoryBench.Row r : rows) {
+                    Map<String, Object> m = new LinkedHashMap<>();
+                    m.put("variant", r.variant());
+                    m.put(r.axis(), r.value());
+                    m.put("batch", r.batch());
+                    m.put("bytes_per_image", Math.round(r.heldPerImage()));
+                    m.put("peak_bytes_per_image", Math.round(r.peakPerImage()));
+                    list.add(m);
+                }
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), Map.of("family", family, "rows", list));
+                out.println("wrote " + json);
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+
+        /** Growth per added unit (reversible vs plain) and the ratio at the largest value. */
+        static void summarize(List<MemoryBench.Row> rows, PrintWriter out) {
+            List<MemoryBench.Row> rev = rows.stream().filter(r -> !r.variant().equals("plain")).toList();
+            List<MemoryBench.Row> plain = rows.stream().filter(r -> r.variant().equals("plain")).toList();
+            if (rev.size() < 2 || plain.size() < 2) return;
+            MemoryBench.Row r0 = rev.get(0), r1 = rev.get(rev.size() - 1), p0 = plain.get(0), p1 = plain.get(plain.size() - 1);
+            double units = r1.value() - r0.value();
+            double revGrowth = (r1.heldPerImage() - r0.heldPerImage()) / units;
+            double plainGrowth = (p1.heldPerImage() - p0.heldPerImage()) / units;
+            out.printf("growth per added %s: %s %.3f MiB/img, plain %.3f MiB/img -> %.1f%% of plain%n", r0.axis(), r0.variant(),
+                    revGrowth / 1048576.0, plainGrowth / 1048576.0, 100.0 * revGrowth / plainGrowth);
+            out.printf("%s/plain held ratio at %s=%d: %.3f%n", r1.variant(), r1.axis(), r1.value(), r1.heldPerImage() / p1.heldPerImage());
+        }
+    }
+}
