@@ -34,6 +34,15 @@ import static org.bytedeco.pytorch.global.torch.zeros_like;
  * (not the group), as timm does; {@code null} disables the global clip.
  * State: {@code exp_avg}, {@code exp_avg_sq} per parameter; {@code step} per group.
  * T-RevSNN builds it as {@code Lamb(groups, trust_clip=True, lr=BASE_LR, eps=1e-8, betas=(0.9, 0.999))}.
+ *
+ * <p>Older timm (0.6.x) differs slightly and is not reproduced: global norm {@code sqrt(sum g^2)} (shape [1]) with
+ * {@code where(norm > max, norm/max, 1)}, clipping always on, {@code step} a Python int in the group, no
+ * caution/decoupled keys. A 0.6.x state dict still loads: a numeric {@code step} becomes a float32 tensor, missing
+ * keys get the defaults (as timm 1.0's {@code __setstate__} does).
+ *
+ * <p>Measured against a transcription of timm 1.0.29 run on torch 2.13 CPU: grads, {@code exp_avg},
+ * {@code exp_avg_sq} and {@code step} identical; parameters within 1 float32 ulp, because torch 2.13's CPU float32
+ * {@code sqrt} is off by 1 ulp on some elements while libtorch 2.10's is correctly rounded.
  */
 public final class Lamb extends Optimizer {
 

@@ -37,6 +37,22 @@ public final class Losses {
     }
 
     /**
+     * T-RevSNN {@code compound_loss_only_cls}: {@code sum_i criterion(h_i, y) * (i+1)/n  +  criterion(h_last, y)}
+     * (the last head counts twice), summed as {@code torch.sum(torch.stack(losses), dim=0)}.
+     */
+    public static Tensor intermediateSupervision(java.util.List<Tensor> heads, Tensor target,
+                                                 java.util.function.BiFunction<Tensor, Tensor, Tensor> criterion) {
+        org.bytedeco.pytorch.TensorVector losses = new org.bytedeco.pytorch.TensorVector();
+        int n = heads.size();
+        for (int i = 0; i < n; i++) {
+            double ratio = (i + 1) / (double) n;
+            losses.push_back(criterion.apply(heads.get(i), target).mul(new Scalar(ratio)));
+        }
+        losses.push_back(criterion.apply(heads.get(n - 1), target));
+        return org.bytedeco.pytorch.global.torch.stack(losses).sum(new long[] {0}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+    }
+
+    /**
      * timm {@code mixup_target(target, num_classes, lam, smoothing)}: {@code y1 * lam + y2 * (1 - lam)} with
      * {@code y1} the smoothed one-hot of {@code target}, {@code y2} that of {@code target.flip(0)}; smoothed one-hot =
      * {@code off = s / C}, {@code on = 1 - s + off}; float32 {@code [N, C]} on the target's device. With mixup off
