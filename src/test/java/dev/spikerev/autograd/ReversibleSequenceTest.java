@@ -107,6 +107,35 @@ class ReversibleSequenceTest {
     }
 
     @Test
+    void spikingBlocksWithSurrogateGradients() {
+        try (PointerScope scope = new PointerScope()) {
+            manual_seed(6);
+            ToyRevNet net = new ToyRevNet(8, 3, true, Surrogate.atan());
+            Tensor img = randn(4, 3, 8, 8);
+            Tensor target = randint(10, new long[] {4}, new TensorOptions(ScalarType.Long));
+            Map<String, Tensor> initial = buffers(net);
+            Tensor imgP = img.clone();
+            imgP.requires_grad_(true);
+            Tensor lossP = net.forwardPlain(imgP, target);
+            lossP.backward();
+            Map<String, Tensor> gP = grads(net);
+            Tensor dImgP = imgP.grad().clone();
+            net.zero_grad(true);
+            setBuffers(net, initial);
+            ReversibleSequence rev = net.sequence(ReversibleSequence.StatsPolicy.RESTORE);
+            Tensor imgR = img.clone();
+            imgR.requires_grad_(true);
+            Tensor lossR = net.forwardRev(rev, imgR, target);
+            lossR.backward();
+            double dg = compareGrads(gP, grads(net), "spiking");
+            double di = maxAbs(dImgP, imgR.grad());
+            System.out.printf("spiking blocks (conv+BN+atan spike): loss diff %.2g, max param-grad diff %.3g, input-grad diff %.3g%n",
+                    Math.abs(lossP.item_double() - lossR.item_double()), dg, di);
+            assertTrue(di <= TOL);
+        }
+    }
+
+    @Test
     void batchNormStatsPolicies() {
         try (PointerScope scope = new PointerScope()) {
             manual_seed(1);
