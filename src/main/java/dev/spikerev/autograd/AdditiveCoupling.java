@@ -88,7 +88,7 @@ public abstract class AdditiveCoupling extends Module implements ReversibleBlock
     /** {@code upstream + leaf.grad} (or a copy of {@code upstream} when the leaf got no gradient). */
     private static Tensor addGrad(Tensor upstream, Tensor leaf) {
         Tensor g = leaf.grad();
-        if (!g.defined()) return upstream.detach().clone();
+        if (!g.defined()) return upstream.clone();
         return upstream.add(g);
     }
 

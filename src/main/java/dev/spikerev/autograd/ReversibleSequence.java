@@ -1,6 +1,7 @@
 package dev.spikerev.autograd;
 
 import static org.bytedeco.pytorch.global.torch.cat;
+import static org.bytedeco.pytorch.global.torch.zeros;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -10,6 +11,7 @@ import java.util.Objects;
 import java.util.Set;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
@@ -42,7 +44,9 @@ import org.bytedeco.pytorch.TensorVector;
  * }                                                       // backward must run before the scope closes
  * }</pre>
  *
- * <p>Without grad mode (eval), or when {@code x} does not require grad, {@code apply} is a plain forward with no hook.
+ * <p>Without grad mode (eval), or when neither {@code x} nor any block parameter requires grad, {@code apply} is a plain
+ * forward with no hook. When only the parameters need grads (no stem), the output hangs on a 1-element leaf instead of
+ * {@code x}.
  * Intermediate outputs (e.g. auxiliary heads between columns) are obtained by chaining several sequences: the
  * gradient that reaches a sequence's output is the sum from everything that used it.
  *
@@ -135,7 +139,8 @@ public final class ReversibleSequence {
     }
 
     private Tensor run(Tensor x, Layout layout) {
-        boolean track = GradMode.is_enabled() && x.requires_grad();
+        boolean inputGrad = x.requires_grad();
+        boolean track = GradMode.is_enabled() && (inputGrad || blocksHaveTrainableParameters());
         Tensor xd = x.detach();
         Tensor[] s = layout.split(xd);
         xd.close();
@@ -149,16 +154,41 @@ public final class ReversibleSequence {
         Tensor y = layout.merge(s);
         closeAll(s);
         if (!track) return y;
-        // out = (x − x.detach()) + y: value exactly y, gradient identity to x, nothing saved
-        Tensor xd2 = x.detach();
-        Tensor out = x.sub(xd2);
-        xd2.close();
-        out.add_(y);
+        Tensor out;
+        if (inputGrad) {
+            // out = (x − x.detach()) + y: value exactly y, gradient identity to x, nothing saved
+            Tensor xd2 = x.detach();
+            out = x.sub(xd2);
+            xd2.close();
+            out.add_(y);
+        } else {
+            // the input needs no gradient, but the blocks' parameters do: hang the output on a 1-element leaf
+            Tensor anchor = zeros(1);
+            anchor.requires_grad_(true);
+            Tensor ad = anchor.detach();
+            Tensor zero = anchor.sub(ad);
+            out = y.add(zero);
+            anchor.close(); ad.close(); zero.close();
+        }
         y.close();
-        BackwardHook hook = new BackwardHook(out.detach(), layout);
+        BackwardHook hook = new BackwardHook(out.detach(), layout, inputGrad);
         pending.add(hook);
         out.register_hook(hook);
         return out;
+    }
+
+    /** Whether any block parameter requires grad (blocks that are not Modules count as trainable). */
+    private boolean blocksHaveTrainableParameters() {
+        for (ReversibleBlock b : blocks) {
+            if (!(b instanceof Module m)) return true;
+            TensorVector ps = m.parameters(true);
+            try {
+                for (long i = 0; i < ps.size(); i++) if (ps.get(i).requires_grad()) return true;
+            } finally {
+                ps.close();
+            }
+        }
+        return false;
     }
 
     /** Walks the blocks backwards from {@code (y, dy)}; returns {@code dL/dx} in the layout's packed form. */
@@ -215,8 +245,13 @@ public final class ReversibleSequence {
     private final class BackwardHook extends TensorTensorHook {
         private Tensor y;
         private final Layout layout;
+        private final boolean inputGrad;
 
-        BackwardHook(Tensor y, Layout layout) { this.y = y; this.layout = layout; }
+        BackwardHook(Tensor y, Layout layout, boolean inputGrad) {
+            this.y = y;
+            this.layout = layout;
+            this.inputGrad = inputGrad;
+        }
 
         @Override public TensorBase call(TensorBase grad) {
             try {
@@ -225,8 +260,12 @@ public final class ReversibleSequence {
                             + "backpropagate through a ReversibleSequence output once per apply()");
                 Tensor g = new Tensor(grad);
                 Tensor dx = backwardAll(y, g, layout);
-                g.close();
-                return dx;
+                if (inputGrad) {
+                    g.close();
+                    return dx;
+                }
+                dx.close();
+                return g; // flows into the 1-element anchor leaf only
             } finally {
                 release();
                 pending.remove(this);

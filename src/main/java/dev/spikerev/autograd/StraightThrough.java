@@ -61,10 +61,10 @@ public final class StraightThrough {
     public static Tensor quantize(Tensor v) {
         Tensor s;
         try (NoGradGuard ng = new NoGradGuard()) {
-            Tensor c = v.detach().clamp_min(new Scalar(0.0)).clamp_max(new Scalar(1.0));
-            Tensor h = c.add(new Scalar(0.5));
-            s = h.floor();
-            c.close(); h.close();
+            Tensor c = clamp01(v);
+            c.add_(new Scalar(0.5));
+            s = c.floor();
+            c.close();
         }
         Tensor out = rectGated(v, 0.0, 1.0, s);
         s.close();
@@ -77,10 +77,17 @@ public final class StraightThrough {
      */
     public static Tensor quantizeEval(Tensor v) {
         try (NoGradGuard ng = new NoGradGuard()) {
-            Tensor c = v.detach().clamp_min(new Scalar(0.0)).clamp_max(new Scalar(1.0));
+            Tensor c = clamp01(v);
             Tensor r = c.round();
             c.close();
             return r;
         }
+    }
+
+    /** {@code clamp(v, 0, 1)} as a fresh tensor without graph (call under no-grad). */
+    private static Tensor clamp01(Tensor v) {
+        Tensor c = v.clamp_min(new Scalar(0.0));
+        c.clamp_max_(new Scalar(1.0));
+        return c;
     }
 }

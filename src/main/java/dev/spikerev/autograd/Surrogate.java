@@ -143,13 +143,22 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
     record Sigmoid(double alpha) implements Surrogate {
         public Sigmoid { requirePositive("sigmoid", "alpha", alpha); }
         @Override public Tensor grad(Tensor x) {
-            Tensor s = x.mul(new Scalar(alpha)).sigmoid();
-            Tensor oneMinus = s.neg().add(new Scalar(1.0));
-            Tensor r = s.mul(oneMinus).mul(new Scalar(alpha));
+            Tensor ax = x.mul(new Scalar(alpha));
+            Tensor s = ax.sigmoid();
+            ax.close();
+            Tensor oneMinus = s.neg();
+            oneMinus.add_(new Scalar(1.0));
+            Tensor r = s.mul(oneMinus);
             s.close(); oneMinus.close();
+            r.mul_(new Scalar(alpha));
             return r;
         }
-        @Override public Tensor primitive(Tensor x) { return x.mul(new Scalar(alpha)).sigmoid(); }
+        @Override public Tensor primitive(Tensor x) {
+            Tensor ax = x.mul(new Scalar(alpha));
+            Tensor p = ax.sigmoid();
+            ax.close();
+            return p;
+        }
         @Override public String name() { return "sigmoid"; }
         @Override public Map<String, Double> params() { return Map.of("alpha", alpha); }
         @Override public String toString() { return spec(); }
@@ -160,13 +169,22 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
         public ATan { requirePositive("atan", "alpha", alpha); }
         @Override public Tensor grad(Tensor x) {
             Tensor u = x.mul(new Scalar(Math.PI / 2 * alpha));
-            Tensor den = u.mul(u).add(new Scalar(1.0));
-            Tensor r = den.reciprocal().mul(new Scalar(alpha / 2));
-            u.close(); den.close();
+            Tensor den = u.mul(u);
+            u.close();
+            den.add_(new Scalar(1.0));
+            Tensor r = den.reciprocal();
+            den.close();
+            r.mul_(new Scalar(alpha / 2));
             return r;
         }
         @Override public Tensor primitive(Tensor x) {
-            return x.mul(new Scalar(Math.PI / 2 * alpha)).atan().div(new Scalar(Math.PI)).add(new Scalar(0.5));
+            Tensor u = x.mul(new Scalar(Math.PI / 2 * alpha));
+            Tensor a = u.atan();
+            u.close();
+            Tensor r = a.div(new Scalar(Math.PI));
+            a.close();
+            r.add_(new Scalar(0.5)); // DivBackward by a scalar saves nothing: in place is safe
+            return r;
         }
         @Override public String name() { return "atan"; }
         @Override public Map<String, Double> params() { return Map.of("alpha", alpha); }
@@ -178,14 +196,23 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
         public Rectangular { requirePositive("rectangular", "width", width); }
         @Override public Tensor grad(Tensor x) {
             Tensor u = x.div(new Scalar(width));
-            Tensor inside = u.abs().lt(new Scalar(0.5));
-            Tensor r = inside.to(x.scalar_type()).div(new Scalar(width));
-            u.close(); inside.close();
+            Tensor au = u.abs();
+            u.close();
+            Tensor inside = au.lt(new Scalar(0.5));
+            au.close();
+            Tensor r = inside.to(x.scalar_type());
+            inside.close();
+            r.div_(new Scalar(width));
             return r;
         }
         @Override public Tensor primitive(Tensor x) {
             // hardtanh's derivative is 1 on the open interval (−1/2, 1/2): the boundary matches grad()
-            return hardtanh(x.div(new Scalar(width)), new Scalar(-0.5), new Scalar(0.5)).add(new Scalar(0.5));
+            Tensor u = x.div(new Scalar(width));
+            Tensor h = hardtanh(u, new Scalar(-0.5), new Scalar(0.5));
+            u.close();
+            Tensor r = h.add(new Scalar(0.5));
+            h.close();
+            return r;
         }
         @Override public String name() { return "rectangular"; }
         @Override public Map<String, Double> params() { return Map.of("width", width); }
@@ -197,16 +224,26 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
         public Triangle { requirePositive("triangle", "gamma", gamma); }
         @Override public Tensor grad(Tensor x) {
             Tensor a = x.abs();
-            Tensor r = a.neg().add(new Scalar(gamma)).relu().div(new Scalar(gamma * gamma));
+            Tensor r = a.neg();
             a.close();
+            r.add_(new Scalar(gamma));
+            r.relu_();
+            r.div_(new Scalar(gamma * gamma));
             return r;
         }
         @Override public Tensor primitive(Tensor x) {
             // u = clamp(x, −γ, γ); g = 1/2 + u/γ − u|u|/(2γ²); g' = (γ − |u|)/γ² inside, 0 outside (and 0 at ±γ)
             Tensor u = hardtanh(x, new Scalar(-gamma), new Scalar(gamma));
             Tensor lin = u.div(new Scalar(gamma));
-            Tensor quad = u.mul(u.abs()).div(new Scalar(2 * gamma * gamma));
-            return lin.sub(quad).add(new Scalar(0.5));
+            Tensor au = u.abs();
+            Tensor uq = u.mul(au);
+            u.close(); au.close();
+            Tensor quad = uq.div(new Scalar(2 * gamma * gamma));
+            uq.close();
+            Tensor r = lin.sub(quad);
+            lin.close(); quad.close();
+            r.add_(new Scalar(0.5)); // SubBackward saves nothing: in place is safe
+            return r;
         }
         @Override public String name() { return "triangle"; }
         @Override public Map<String, Double> params() { return Map.of("gamma", gamma); }

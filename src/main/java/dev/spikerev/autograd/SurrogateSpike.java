@@ -30,7 +30,10 @@ import org.bytedeco.pytorch.TensorTensorHook;
  *     before it fires would crash backward); for a graph that is dropped without backward call
  *     {@link #discardPendingHooks()}.</li>
  * </ul>
+ * Measured (SpikeMemoryTest, float32): tensors of x's size kept alive after the forward, output included:
+ * SAVED_GRAD 2 for every surrogate; PRIMITIVE 2 (sigmoid, atan, rectangular) or 3 (triangle); HOOK 1.
  * Without grad mode, or when {@code x} does not require grad, every mode returns the plain Heaviside tensor.
+ * All intermediates are closed eagerly, so inside a step-wide {@code PointerScope} nothing else stays alive.
  */
 public final class SurrogateSpike {
     private SurrogateSpike() {}

@@ -107,6 +107,75 @@ class ReversibleSequenceTest {
     }
 
     @Test
+    void spikingBlocksWithSurrogateGradients() {
+        try (PointerScope scope = new PointerScope()) {
+            manual_seed(6);
+            ToyRevNet net = new ToyRevNet(8, 3, true, Surrogate.atan());
+            Tensor img = randn(4, 3, 8, 8);
+            Tensor target = randint(10, new long[] {4}, new TensorOptions(ScalarType.Long));
+            Map<String, Tensor> initial = buffers(net);
+            Tensor imgP = img.clone();
+            imgP.requires_grad_(true);
+            Tensor lossP = net.forwardPlain(imgP, target);
+            lossP.backward();
+            Map<String, Tensor> gP = grads(net);
+            Tensor dImgP = imgP.grad().clone();
+            net.zero_grad(true);
+            setBuffers(net, initial);
+            ReversibleSequence rev = net.sequence(ReversibleSequence.StatsPolicy.RESTORE);
+            Tensor imgR = img.clone();
+            imgR.requires_grad_(true);
+            Tensor lossR = net.forwardRev(rev, imgR, target);
+            lossR.backward();
+            double dg = compareGrads(gP, grads(net), "spiking");
+            double di = maxAbs(dImgP, imgR.grad());
+            System.out.printf("spiking blocks (conv+BN+atan spike): loss diff %.2g, max param-grad diff %.3g, input-grad diff %.3g%n",
+                    Math.abs(lossP.item_double() - lossR.item_double()), dg, di);
+            assertTrue(di <= TOL);
+        }
+    }
+
+    @Test
+    void parameterGradsWithoutStemOrInputGrad() {
+        try (PointerScope scope = new PointerScope()) {
+            manual_seed(7);
+            ToyRevNet net = new ToyRevNet(8, 2, false);
+            Tensor h = randn(2, 16, 8, 8); // raw input, no grad
+            Tensor target = randint(10, new long[] {2}, new TensorOptions(ScalarType.Long));
+            TensorVector parts = h.chunk(2, 1);
+            Tensor a = new Tensor(parts.get(0)), b = new Tensor(parts.get(1));
+            for (ToyRevNet.Block blk : net.blocks) {
+                Tensor[] y = blk.forward(a, b);
+                a = y[0];
+                b = y[1];
+            }
+            net.headLoss(cat(new TensorVector(a, b), 1), target).backward();
+            Map<String, Tensor> gP = new LinkedHashMap<>();
+            StringTensorDict d = net.named_parameters(true);
+            for (long i = 0; i < d.size(); i++) {
+                String k = d.get(i).key().getString();
+                if (!k.startsWith("stem.")) gP.put(k, d.get(i).value().grad().clone()); // the stem is unused here
+            }
+            net.zero_grad(true);
+            ReversibleSequence rev = net.sequence(ReversibleSequence.StatsPolicy.RESTORE);
+            Tensor z = rev.apply(h);
+            assertTrue(z.requires_grad());
+            net.headLoss(z, target).backward();
+            Map<String, Tensor> gR = new LinkedHashMap<>();
+            for (String k : gP.keySet()) gR.put(k, findGrad(net, k));
+            double dg = compareGrads(gP, gR, "no-stem");
+            System.out.printf("no stem, input without grad: max param-grad diff %.3g%n", dg);
+            assertEquals(0, rev.pendingBackwards());
+        }
+    }
+
+    static Tensor findGrad(Module m, String key) {
+        StringTensorDict d = m.named_parameters(true);
+        for (long i = 0; i < d.size(); i++) if (d.get(i).key().getString().equals(key)) return d.get(i).value().grad().clone();
+        throw new AssertionError("no parameter " + key);
+    }
+
+    @Test
     void batchNormStatsPolicies() {
         try (PointerScope scope = new PointerScope()) {
             manual_seed(1);

@@ -27,12 +27,17 @@ final class ToyRevNet extends Module {
     final int c;
 
     ToyRevNet(int c, int nBlocks, boolean bn) {
+        this(c, nBlocks, bn, null);
+    }
+
+    /** With {@code spike != null}, F and G end in a surrogate spike instead of ReLU. */
+    ToyRevNet(int c, int nBlocks, boolean bn, Surrogate spike) {
         this.c = c;
         stem = register_module("stem", conv(3, 2 * c));
         // names may not contain dots: "blocks.0" is child "0" of a container "blocks". Every Java-created Module
         // must stay strongly reachable from Java (a field), or virtual calls such as zero_grad() hit a collected object.
         blockList = register_module("blocks", new Module());
-        for (int i = 0; i < nBlocks; i++) blocks.add(blockList.register_module(Integer.toString(i), new Block(c, bn)));
+        for (int i = 0; i < nBlocks; i++) blocks.add(blockList.register_module(Integer.toString(i), new Block(c, bn, spike)));
         head = register_module("head", new LinearImpl(2 * c, 10));
     }
 
@@ -74,7 +79,10 @@ final class ToyRevNet extends Module {
         final Conv2dImpl fConv, gConv;
         final BatchNorm2dImpl fBn, gBn;
 
-        Block(int c, boolean bn) {
+        final Surrogate spike;
+
+        Block(int c, boolean bn, Surrogate spike) {
+            this.spike = spike;
             fConv = register_module("f_conv", conv(c, c));
             fBn = bn ? register_module("f_bn", new BatchNorm2dImpl(new BatchNormOptions(c))) : null;
             gConv = register_module("g_conv", conv(c, c));
@@ -88,7 +96,7 @@ final class ToyRevNet extends Module {
                 t.close();
                 t = u;
             }
-            Tensor r = relu(t);
+            Tensor r = spike == null ? relu(t) : SurrogateSpike.apply(t, spike);
             t.close(); // close intermediates: a live handle keeps its tensor alive
             return r;
         }
@@ -100,7 +108,7 @@ final class ToyRevNet extends Module {
                 t.close();
                 t = u;
             }
-            Tensor r = relu(t);
+            Tensor r = spike == null ? relu(t) : SurrogateSpike.apply(t, spike);
             t.close(); // close intermediates: a live handle keeps its tensor alive
             return r;
         }
