@@ -120,7 +120,18 @@ public final class CheckpointInspector {
 
     private void node(StringBuilder sb, String name, Object v, int level) {
         if (v instanceof Tensor t) { line(sb, level, name + ": " + TensorInfo.describe(t)); return; }
-        if (v instanceof PyObject o) { line(sb, level, name + ": " + PyRepr.repr(o, 2)); return; }
+        if (v instanceof PyObject o) {
+            Map<?, ?> attrs = o.state() instanceof Map<?, ?> st ? st : Map.of();
+            if (o.isReference() || level >= depth || (o.items().isEmpty() && attrs.isEmpty())) {
+                line(sb, level, name + ": " + PyRepr.repr(o, level >= depth ? 1 : 2));
+                return;
+            }
+            line(sb, level, name + ": " + o.qualifiedName() + (o.items().isEmpty() ? "" : ", " + o.items().size() + " keys")
+                    + (attrs.isEmpty() ? "" : ", " + attrs.size() + " attributes"));
+            for (Map.Entry<?, ?> e : o.items().entrySet()) node(sb, key(e.getKey()), e.getValue(), level + 1);
+            for (Map.Entry<?, ?> e : attrs.entrySet()) node(sb, "." + key(e.getKey()), e.getValue(), level + 1);
+            return;
+        }
         if (!isContainer(v)) {
             line(sb, level, name + ": " + typeName(v) + (v == null ? "" : " " + PyRepr.repr(v, 1)));
             return;

@@ -262,23 +262,25 @@ class CheckpointHostileInputTest {
 
     @Test
     void randomBitFlipsAnywhereGiveAFormatErrorOrTheSameContent() {
-        List<String> expected;
-        try (PointerScope scope = new PointerScope()) { expected = CanonicalDump.dump(TorchFile.load(good)); }
-        Random rnd = new Random(3);
-        int failures = 0;
-        for (int i = 0; i < 150; i++) {
-            byte[] bad = good.clone();
-            bad[rnd.nextInt(bad.length)] ^= (byte) (1 << rnd.nextInt(8));
-            assertTimeoutPreemptively(LIMIT, () -> {}); // keeps the style; the loads below are each bounded by size
-            try (PointerScope scope = new PointerScope()) {
-                Object v = TorchFile.load(bad);
-                assertEquals(expected, CanonicalDump.dump(v), "a flip that is not detected must not change the content");
-            } catch (CheckpointFormatException e) {
-                failures++;
-                assertFalse(e.getMessage().isBlank());
+        // A flip in a field nobody reads (a timestamp, a version, padding) is harmless; anything else is detected.
+        assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+            List<String> expected;
+            try (PointerScope scope = new PointerScope()) { expected = CanonicalDump.dump(TorchFile.load(good)); }
+            Random rnd = new Random(3);
+            int detected = 0;
+            for (int i = 0; i < 150; i++) {
+                byte[] bad = good.clone();
+                bad[rnd.nextInt(bad.length)] ^= (byte) (1 << rnd.nextInt(8));
+                try (PointerScope scope = new PointerScope()) {
+                    Object v = TorchFile.load(bad);
+                    assertEquals(expected, CanonicalDump.dump(v), "an undetected flip must not change the content");
+                } catch (CheckpointFormatException e) {
+                    detected++;
+                    assertFalse(e.getMessage().isBlank());
+                }
             }
-        }
-        assertTrue(failures > 100, "most flips must be detected, got " + failures);
+            assertTrue(detected > 100, "most flips must be detected, got " + detected);
+        });
     }
 
     // ---- 3. hostile pickles ------------------------------------------------------------------------------
