@@ -36,8 +36,7 @@ public final class Checkpoints {
             } else {
                 if (!(loaded instanceof Map<?, ?> m))
                     throw new CheckpointFormatException("the checkpoint is " + Unpickler.kind(loaded) + ", not a dict");
-                String found = null;
-                for (String k : DEFAULT_MODEL_KEYS) if (m.get(k) != null) { found = k; break; }
+                String found = defaultModelKey(loaded);
                 if (found == null)
                     throw new CheckpointFormatException("none of the keys " + DEFAULT_MODEL_KEYS
                             + " holds a state_dict; top-level keys are " + keys(m) + " (choose one with --key)");
@@ -82,6 +81,16 @@ public final class Checkpoints {
             out.attributes().put("_metadata", newMeta);
         }
         return out;
+    }
+
+    /**
+     * The key {@link #extractStateDict} uses when none is given: the first of {@link #DEFAULT_MODEL_KEYS}
+     * whose value is not None; null if {@code loaded} is itself a state_dict or has none of them.
+     */
+    public static String defaultModelKey(Object loaded) {
+        if (StateDicts.isStateDict(loaded) || !(loaded instanceof Map<?, ?> m)) return null;
+        for (String k : DEFAULT_MODEL_KEYS) if (m.get(k) != null) return k;
+        return null;
     }
 
     static String keys(Map<?, ?> m) {

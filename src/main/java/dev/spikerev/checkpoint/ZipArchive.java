@@ -76,6 +76,7 @@ final class ZipArchive implements Closeable {
         final long size;
         final long localHeaderOffset;
         long dataOffset = -1;      // resolved lazily from the local header
+        boolean hasDescriptor;     // a data descriptor follows the data
 
         Entry(String name, int method, long crc, long compressedSize, long size, long localHeaderOffset) {
             this.name = name; this.method = method; this.crc = crc;
@@ -188,6 +189,8 @@ final class ZipArchive implements Closeable {
                 throw bad("zip archive has two records named '" + name + "'");
             p = next;
         }
+        if (p != cd.length)
+            throw bad("zip central directory has " + (cd.length - p) + " bytes after its " + nTotal + " declared records");
     }
 
     private static String decodeName(byte[] b, int off, int len) {
@@ -209,7 +212,14 @@ final class ZipArchive implements Closeable {
         int nameLen = le16(h, 26), extraLen = le16(h, 28);
         if (method != e.method) throw bad("zip local header of '" + e.name + "' disagrees on the compression method");
         if ((flags & 1) != 0) throw bad("zip record '" + e.name + "' is encrypted");
-        if ((flags & 8) == 0 && le32u(h, 14) != e.crc) throw bad("zip local header of '" + e.name + "' disagrees on the CRC");
+        // With a data descriptor (bit 3, as PyTorch writes) the local fields may be zero; otherwise they must agree.
+        boolean dd = (flags & 8) != 0;
+        long lcrc = le32u(h, 14), lcsize = le32u(h, 18), lusize = le32u(h, 22);
+        if (lcrc != e.crc && !(dd && lcrc == 0)) throw bad("zip local header of '" + e.name + "' disagrees on the CRC");
+        if ((lcsize != 0xFFFFFFFFL && lcsize != e.compressedSize && !(dd && lcsize == 0))
+                || (lusize != 0xFFFFFFFFL && lusize != e.size && !(dd && lusize == 0)))
+            throw bad("zip local header of '" + e.name + "' disagrees on the sizes");
+        e.hasDescriptor = dd;
         byte[] name = new byte[nameLen];
         src.readFully(e.localHeaderOffset + 30, name, 0, nameLen);
         if (!new String(name, StandardCharsets.UTF_8).equals(e.name))
@@ -283,6 +293,22 @@ final class ZipArchive implements Closeable {
         }
         if (crc.getValue() != e.crc)
             throw bad("zip record '" + e.name + "' fails its CRC-32 check (file damaged)");
+        if (e.hasDescriptor) checkDescriptor(e, off + e.compressedSize);
+    }
+
+    /** The data descriptor after a record: [signature] crc, compressed size, size (4 or 8 bytes each). */
+    private void checkDescriptor(Entry e, long at) throws IOException {
+        long avail = centralDirOffset - at;
+        byte[] d = new byte[(int) Math.max(0, Math.min(24, avail))];
+        src.readFully(at, d, 0, d.length);
+        int p = d.length >= 4 && le32(d, 0) == 0x08074b50 ? 4 : 0;
+        boolean wide = e.size >= 0xFFFFFFFFL || e.compressedSize >= 0xFFFFFFFFL;
+        int need = p + (wide ? 20 : 12);
+        if (d.length < need) throw bad("zip data descriptor of '" + e.name + "' missing");
+        long crc = le32u(d, p);
+        long cs = wide ? le64(d, p + 4) : le32u(d, p + 4), us = wide ? le64(d, p + 12) : le32u(d, p + 8);
+        if (crc != e.crc || cs != e.compressedSize || us != e.size)
+            throw bad("zip data descriptor of '" + e.name + "' disagrees with the central directory");
     }
 
     /** Reads a whole small record (at most {@code max} bytes) into an array. */
