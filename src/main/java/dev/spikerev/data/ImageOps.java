@@ -14,12 +14,16 @@ final class ImageOps {
         return o;
     }
 
-    /** PIL {@code Image.blend(degenerate, img, factor)}: {@code d + factor (img - d)}, clipped, truncated. */
+    /**
+     * PIL {@code Image.blend(degenerate, img, factor)}: {@code d + factor (img - d)} in C float (PIL takes the factor
+     * as a float), clipped, truncated.
+     */
     static byte[] blend(byte[] d, byte[] img, double factor) {
         byte[] o = new byte[img.length];
+        float alpha = (float) factor;
         for (int i = 0; i < o.length; i++) {
             int dv = d[i] & 0xff;
-            double v = dv + factor * ((img[i] & 0xff) - dv);
+            float v = dv + alpha * ((img[i] & 0xff) - dv);
             o[i] = (byte) (int) Math.max(0, Math.min(255, v));
         }
         return o;
