@@ -27,7 +27,10 @@ public final class Python {
     /** Runs {@code script} with the given args; returns stdout. Fails with stderr on a non-zero exit. */
     public static String run(String script, String... args) {
         try {
-            Path f = Files.createTempFile("spikerev-test", ".py");
+            // a private folder: Python puts the script's folder first on sys.path, so a stray file in the
+            // shared temp folder (e.g. /tmp/dis.py) must not shadow a standard module
+            Path dir = Files.createTempDirectory("spikerev-py");
+            Path f = dir.resolve("script.py");
             Files.writeString(f, script);
             try {
                 List<String> cmd = new ArrayList<>();
@@ -51,6 +54,7 @@ public final class Python {
                 return new String(out, StandardCharsets.UTF_8);
             } finally {
                 Files.deleteIfExists(f);
+                Files.deleteIfExists(dir);
             }
         } catch (IOException e) {
             throw new RuntimeException(e);

@@ -2,6 +2,7 @@ package dev.spikerev.models.trevsnn;
 
 import dev.spikerev.nn.Conv2d;
 import dev.spikerev.nn.SpikeList;
+import dev.spikerev.tensor.Scopes;
 import dev.spikerev.nn.ScaledStdConv2d;
 import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
@@ -20,8 +21,14 @@ public class Level extends SpikeModule {
         blocks.add(new SpikeConvNextBlock(ch[level], kernel, pwReuse, dwReuse));
     }
 
+    /**
+     * Runs in its own pointer scope so that only the output handle survives: intermediates that autograd does not
+     * save are freed now (as Python frees them), not when the training step's scope closes.
+     */
     public Tensor forward(Tensor cDown, Tensor cUp) {
-        Tensor x = fusion.forward(cDown, cUp);
-        return blocks.get(1).forward(blocks.get(0).forward(x));
+        return Scopes.keepOne(() -> {
+            Tensor x = fusion.forward(cDown, cUp);
+            return blocks.get(1).forward(blocks.get(0).forward(x));
+        });
     }
 }
