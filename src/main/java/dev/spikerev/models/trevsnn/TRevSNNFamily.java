@@ -2,7 +2,7 @@ package dev.spikerev.models.trevsnn;
 
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamily;
-import dev.spikerev.train.AdaptiveGradClip;
+import dev.spikerev.train.GradClip;
 import dev.spikerev.train.Lamb;
 import dev.spikerev.train.Losses;
 import dev.spikerev.train.Optimizer;
@@ -29,7 +29,8 @@ public final class TRevSNNFamily implements ModelFamily {
     public FamilyModel build(Map<String, Object> meta) {
         Object c = meta.get("constructor");
         if (!(c instanceof Map)) throw new IllegalArgumentException("t-revsnn: meta.json has no 'constructor' object");
-        return new Model(new TRevSNN(TRevSNNConfig.fromConstructor((Map<String, Object>) c)), 0.1);
+        double smoothing = meta.get("label_smoothing") instanceof Number n ? n.doubleValue() : 0.1;
+        return new Model(new TRevSNN(TRevSNNConfig.fromConstructor((Map<String, Object>) c)), smoothing);
     }
 
     /**
@@ -76,7 +77,7 @@ public final class TRevSNNFamily implements ModelFamily {
             @Override public void zeroGrad() { opt.zeroGrad(); }
 
             @Override public void step() {
-                if (clipGrad > 0) AdaptiveGradClip.apply(params, clipGrad, agcEps);
+                if (clipGrad > 0) GradClip.adaptiveClipGrad(params, clipGrad, agcEps, 2.0);
                 opt.step();
             }
         };

