@@ -148,6 +148,18 @@ public class MPISNet extends Module {
         return finish(prepare(input), aStar);
     }
 
+    /**
+     * One application of the equivalent function {@code f(a, x)} per stream (module-mode BNs, autograd as enabled),
+     * with {@code x} derived from {@code input} as in a forward (stem output / x_f). Iterating it (e.g. in eval mode)
+     * gives the exact fixed point the implicit gradient differentiates through.
+     */
+    public Tensor[] applyEquivalent(Tensor input, Tensor[] a) {
+        Prepared p = prepare(input);
+        Tensor[] fIn = fInputs(p);
+        Tensor[] xVal = new Tensor[2];
+        return new Tensor[]{equivalent(0, a[0], fIn[0], xVal), equivalent(1, a[1], fIn[1], xVal)};
+    }
+
     /** {@code a*} per stream of the last forward ({@code [B, C, H, W]}, spikes / w(T)). */
     public Tensor[] lastEquilibrium() { return lastEquilibrium; }
 
