@@ -64,6 +64,12 @@ public class MPISNet extends Module {
     final SNNFunc snnFunc, snnFuncCopy;
     final ConvBnStack downsamp, increModules, downsampleInit;
     final LinearImpl classifier;
+    /**
+     * Containers that only exist for the state_dict paths. Every Java {@code Module} subclass must stay strongly
+     * reachable: libtorch calls back into its Java peer (e.g. in {@code zero_grad}), and a collected peer surfaces as
+     * a NullPointerException from native code.
+     */
+    private final Module sList, sListN, ideModule;
     /** The reference's {@code torch.tensor(vth)} / {@code torch.tensor(leaky)}: float32 0-d. */
     final Tensor vthT, lamT;
 
@@ -91,8 +97,8 @@ public class MPISNet extends Module {
         networkSN2 = register_module("network_s_n_2", new SNNConv(l1, l2, ks, s2Stride, s2Pad, p));
         trans = register_module("Trans", new SNNConvTranspose(l2, l0, p));
         transN = register_module("Trans_n", new SNNConvTranspose(l2, l0, p));
-        register_module("s_list", list(networkS1, networkS2, trans));
-        register_module("s_list_n", list(networkSN1, networkSN2, transN));
+        sList = register_module("s_list", list(networkS1, networkS2, trans));
+        sListN = register_module("s_list_n", list(networkSN1, networkSN2, transN));
         snnFunc = register_module("snn_func", new SNNFunc(new SNNFunc.Stream(networkX, networkS1, networkS2, trans),
                 new SNNFunc.Stream(networkXN, networkSN1, networkSN2, transN), cfg.fusionChannels()));
         // copy.deepcopy(snn_func): independent modules with the same values, then frozen
@@ -107,7 +113,7 @@ public class MPISNet extends Module {
             snnFuncCopy.downsample0_1.bias().copy_(snnFunc.downsample0_1.bias());
         }
         snnFuncCopy.freeze();
-        register_module("snn_ide_conv", new IdeModule(snnFunc, snnFuncCopy));
+        ideModule = register_module("snn_ide_conv", new IdeModule(snnFunc, snnFuncCopy));
         downsamp = register_module("downsamp", new ConvBnStack(cfg.vth(), new long[]{l2, l2, 3, 2, 1, 1}));
         increModules = register_module("incre_modules", new ConvBnStack(cfg.vth(), new long[]{l2, l2, 1, 1, 0, 0}));
         downsampleInit = st ? register_module("downsample_init", new ConvBnStack(cfg.vth(),

@@ -23,6 +23,8 @@ import org.bytedeco.pytorch.Tensor;
 public class SNNFunc extends Module {
     final Stream[] streams;
     final Conv2d downsample0_1;
+    /** The ModuleLists behind the state_dict paths, kept reachable (see {@link MPISNet}). */
+    private final java.util.List<Module> containers = new java.util.ArrayList<>();
 
     /** Layers of one stream (the same module objects as the model's {@code network_*} / {@code Trans*} aliases). */
     record Stream(SNNConv x, SNNConv l1, SNNConv l2, SNNConvTranspose trans) {}
@@ -38,10 +40,11 @@ public class SNNFunc extends Module {
             l.add(s.l2);
             l.add(s.trans);
             sList.add(l);
+            containers.add(l);
         }
         for (Stream s : streams) xList.add(s.x);
-        register_module("network_s_list", sList);
-        register_module("network_x_list", xList);
+        containers.add(register_module("network_s_list", sList));
+        containers.add(register_module("network_x_list", xList));
         downsample0_1 = register_module("downsample0_1", new Conv2d(fusionChannels, fusionChannels, 3, 2, 1, 1, true));
     }
 
