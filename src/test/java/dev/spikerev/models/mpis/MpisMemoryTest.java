@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /**
  * Memory of a training step does not grow with T: RSS held after the forward (the autograd graph of the one
  * differentiable step) and the step's peak RSS, for T = 4 and T = 32 with every simulation step executed
- * ({@code simulate_all_steps}), both gradient modes. Needs {@code MALLOC_MMAP_THRESHOLD_=65536} (set by surefire) so
- * freed tensors return to the OS.
+ * ({@code simulate_all_steps}), both gradient modes, each in a fresh JVM with {@code MALLOC_MMAP_THRESHOLD_=65536}
+ * so freed tensors return to the OS.
  */
 class MpisMemoryTest {
     @BeforeAll
@@ -58,28 +58,52 @@ class MpisMemoryTest {
         return new long[]{held, peak};
     }
 
-    @Test
-    void trainingStepMemoryIsFlatInT() {
-        assertEquals("65536", System.getenv("MALLOC_MMAP_THRESHOLD_"), "run with MALLOC_MMAP_THRESHOLD_=65536 (surefire sets it)");
+    /**
+     * Entry point of one measurement in a fresh JVM: {@code <gradient mode> <T>} → prints {@code held peak} (bytes,
+     * min over 3 repeats after a warm-up step). A fresh process per variant, because a long test JVM keeps freed heap
+     * holes that later allocations reuse without touching RSS.
+     */
+    public static void main(String[] args) {
+        Natives.setThreads(2);
+        manual_seed(0);
         Map<String, Object> c = new java.util.LinkedHashMap<>(Map.of("kind", "static", "c_in", 3, "c_hidden", 32, "c_s1", 64,
-                "c_s2", 64, "c_s3", 128, "h_hidden", 4, "w_hidden", 4, "num_classes", 10, "time_step", 4));
-        for (String mode : new String[]{"one-step", "implicit"}) {
-            MPISNet n4 = new MPISNet(MpisConfig.fromConstructor(c, Map.of("gradient", mode)));
-            MPISNet n32 = new MPISNet(MpisConfig.fromConstructor(c, Map.of("gradient", mode)).withTimeStep(32));
-            MpisStateDict.load(n32, MpisStateDict.of(n4));
-            n4.train(true);
-            n32.train(true);
-            manual_seed(0);
-            Tensor x = randn(16, 3, 32, 32), y = randint(10, new long[]{16}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
-            step(n4, x, y);                                  // warm-up: allocator, kernels, parameter grads
-            step(n32, x, y);
-            long[] a4 = {Long.MAX_VALUE, Long.MAX_VALUE}, a32 = {Long.MAX_VALUE, Long.MAX_VALUE};
-            for (int r = 0; r < 3; r++) {                    // min over repeats: robust to a stray GC/page
-                long[] m4 = step(n4, x, y), m32 = step(n32, x, y);
-                for (int i = 0; i < 2; i++) { a4[i] = Math.min(a4[i], m4[i]); a32[i] = Math.min(a32[i], m32[i]); }
+                "c_s2", 64, "c_s3", 128, "h_hidden", 4, "w_hidden", 4, "num_classes", 10, "time_step", Integer.parseInt(args[1])));
+        MPISNet net = new MPISNet(MpisConfig.fromConstructor(c, Map.of("gradient", args[0])));
+        net.train(true);
+        Tensor x = randn(16, 3, 32, 32), y = randint(10, new long[]{16}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
+        step(net, x, y);
+        long[] best = {Long.MAX_VALUE, Long.MAX_VALUE};
+        for (int r = 0; r < 3; r++) {
+            long[] m = step(net, x, y);
+            best[0] = Math.min(best[0], m[0]);
+            best[1] = Math.min(best[1], m[1]);
+        }
+        System.out.println("MEM " + best[0] + " " + best[1]);
+    }
+
+    static long[] measure(String mode, int t) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g",
+                "-cp", System.getProperty("java.class.path"), MpisMemoryTest.class.getName(), mode, Integer.toString(t));
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "65536");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), out);
+        for (String l : out.split("\n"))
+            if (l.startsWith("MEM ")) {
+                String[] f = l.split(" ");
+                return new long[]{Long.parseLong(f[1]), Long.parseLong(f[2])};
             }
-            report(String.format("memory (%s, batch 16, widths 32/64/64/128): held after forward T=4 %.1f MB, T=32 %.1f MB; "
+        throw new AssertionError("no measurement in output:\n" + out);
+    }
+
+    @Test
+    void trainingStepMemoryIsFlatInT() throws Exception {
+        for (String mode : new String[]{"one-step", "implicit"}) {
+            long[] a4 = measure(mode, 4), a32 = measure(mode, 32);
+            report(String.format("memory (%s, batch 16, widths 32/64/64/128, fresh JVM each): held after forward T=4 %.1f MB, T=32 %.1f MB; "
                             + "peak of step T=4 %.1f MB, T=32 %.1f MB", mode, a4[0] / 1e6, a32[0] / 1e6, a4[1] / 1e6, a32[1] / 1e6));
+            assertTrue(a4[0] > 10_000_000, "measurement looks broken (held " + a4[0] + " bytes)");
             long slack = 2_000_000;
             assertTrue(Math.abs(a32[0] - a4[0]) <= 0.05 * a4[0] + slack, mode + ": held memory grows with T: " + a4[0] + " -> " + a32[0]);
             assertTrue(Math.abs(a32[1] - a4[1]) <= 0.05 * a4[1] + slack, mode + ": peak memory grows with T: " + a4[1] + " -> " + a32[1]);
