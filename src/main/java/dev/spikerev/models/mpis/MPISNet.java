@@ -1,0 +1,503 @@
+package dev.spikerev.models.mpis;
+
+import dev.spikerev.autograd.Broyden;
+import dev.spikerev.autograd.FixedPointAdjoint;
+import dev.spikerev.nn.ModuleList;
+import dev.spikerev.tensor.Ops;
+import dev.spikerev.tensor.Scopes;
+import java.util.Arrays;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+import java.util.function.UnaryOperator;
+import org.bytedeco.pytorch.AutoGradMode;
+import org.bytedeco.pytorch.BoolOptional;
+import org.bytedeco.pytorch.GradMode;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static org.bytedeco.pytorch.global.torch.*;
+
+/**
+ * MPIS-SNNs (Cao et al., ECCV 2024; reference {@code MPIS_static} / {@code MPIS_neuro} in kiritozc/MPIS-SNNs): two
+ * parallel implicit streams of LIF layers (stream 0 at 1/2, stream 1 at 1/4 of the image resolution), run as a
+ * graph-free T-step simulation whose read-out {@code a*} is treated as the equilibrium of the "equivalent function"
+ * {@code f}; one differentiable application {@code a_out = f(a*, x)} and a head give the logits.
+ *
+ * <p>LIF neuron (soft reset, leak after reset, threshold test {@code >=}; vth and λ are float32 0-d tensors):
+ * <pre>
+ * v ← v + I_t;   s = [v ≥ vth];   v ← (v − vth·s)·λ
+ * </pre>
+ * Simulation of stream k (no autograd; L1/L2 BNs use running statistics, input-conv BNs the module mode):
+ * <pre>
+ * step 0:  P0 = X0 + up(X1),  P1 = down(X0) + X1;   L0 ← P_k,  L1 ← L1_k(s_L0),  L2 ← L2_k(s_L1)
+ * t ≥ 1:   V_k = v_k,L0 + ConvT_k(s_k,L2(t−1)) + X_k(t);  P0 = V0 + up(V1),  P1 = down(V0) + V1;  L0 ← P_k (replaces v)
+ *          L1: v += L1_k(s_L0),  L2: v += L2_k(s_L1)
+ * a*_k = s_k,L2(step 0) / w(T),   w(T) = (1 − λ^T)/(1 − λ)          (reference read-out, {@link MpisConfig.Readout})
+ * </pre>
+ * Static: {@code X0 = X_0(stem(img))}, {@code X1 = X_1(0)} constant over t. Neuro: {@code X0(t) = X_0(x[t])} per
+ * frame, with hand-made BN statistics in training (spec 5.5). Then (autograd, BNs per module mode)
+ * {@code a_out_k = f_k(a*_k, x_k)} ({@link SNNFunc}), and the head
+ * {@code logits = Linear(flatten(incre(downsamp(a_out_0) + a_out_1)))}.
+ *
+ * <p>Backward: {@link MpisConfig.Gradient#ONE_STEP} = plain autograd ({@code loss.backward()}, the reference);
+ * {@link MpisConfig.Gradient#IMPLICIT} = {@link #backward(Tensor)} replaces {@code g_k = ∂L/∂a_out_k} by the
+ * solution of {@code u_k (I − J_k) = g_k} ({@link FixedPointAdjoint}, Broyden), {@code J_k = ∂f_k/∂z} at
+ * {@code z = a_out_k} with the frozen-copy semantics (L1/L2 BNs on running statistics, input term constant).
+ *
+ * <p>State_dict names equal the reference's, aliases included ({@code s_list*}, {@code snn_func.*},
+ * {@code snn_ide_conv.*} are the same modules registered again); {@code snn_func_copy} is an independent frozen
+ * copy refreshed after every training-mode {@code f}. Memory of a training step does not depend on T: each
+ * simulation step runs in its own scope and only the membrane state is carried.
+ */
+public class MPISNet extends Module {
+    private static final Logger LOG = LoggerFactory.getLogger(MPISNet.class);
+
+    public final MpisConfig config;
+    final SNNConv networkX, networkXN, networkS1, networkS2, networkSN1, networkSN2;
+    final SNNConvTranspose trans, transN;
+    final SNNFunc snnFunc, snnFuncCopy;
+    final ConvBnStack downsamp, increModules, downsampleInit;
+    final LinearImpl classifier;
+    /**
+     * Containers that only exist for the state_dict paths. Every Java {@code Module} subclass must stay strongly
+     * reachable: libtorch calls back into its Java peer (e.g. in {@code zero_grad}), and a collected peer surfaces as
+     * a NullPointerException from native code.
+     */
+    private final Module sList, sListN, ideModule;
+    /** The reference's {@code torch.tensor(vth)} / {@code torch.tensor(leaky)}: float32 0-d. */
+    final Tensor vthT, lamT;
+
+    private Tensor[] injectedMasks;
+    private Tensor[] lastEquilibrium;
+    private Tape tape;
+    private final Broyden.Result[] lastSolve = new Broyden.Result[2];
+    private Consumer<String> warnings = LOG::warn;
+
+    public MPISNet(MpisConfig cfg) {
+        super();
+        this.config = cfg;
+        boolean st = cfg.kind() == MpisConfig.Kind.STATIC;
+        double p = cfg.dropout();
+        long kx = cfg.kernelSizeX(), ks = cfg.kernelSizeS(), px = cfg.paddingX(), pd = (ks - 1) / 2;
+        long xIn = st ? cfg.cHidden() : cfg.cIn(), l0 = st ? cfg.cS1() : cfg.cHidden();
+        long l1 = st ? cfg.cS2() : cfg.cS1(), l2 = st ? cfg.cS3() : cfg.cS2();
+        long s1Stride = st ? 1 : 2, s2Stride = st ? 2 : 1;
+        long s1Pad = px, s2Pad = pd;
+        networkX = register_module("network_x", new SNNConv(xIn, l0, kx, 1, px, p));
+        networkXN = register_module("network_x_n", new SNNConv(xIn, l0, kx, 1, px, p));
+        networkS1 = register_module("network_s_1", new SNNConv(l0, l1, ks, s1Stride, s1Pad, p));
+        networkS2 = register_module("network_s_2", new SNNConv(l1, l2, ks, s2Stride, s2Pad, p));
+        networkSN1 = register_module("network_s_n_1", new SNNConv(l0, l1, ks, s1Stride, s1Pad, p));
+        networkSN2 = register_module("network_s_n_2", new SNNConv(l1, l2, ks, s2Stride, s2Pad, p));
+        trans = register_module("Trans", new SNNConvTranspose(l2, l0, p));
+        transN = register_module("Trans_n", new SNNConvTranspose(l2, l0, p));
+        sList = register_module("s_list", list(networkS1, networkS2, trans));
+        sListN = register_module("s_list_n", list(networkSN1, networkSN2, transN));
+        snnFunc = register_module("snn_func", new SNNFunc(new SNNFunc.Stream(networkX, networkS1, networkS2, trans),
+                new SNNFunc.Stream(networkXN, networkSN1, networkSN2, transN), cfg.fusionChannels()));
+        // copy.deepcopy(snn_func): independent modules with the same values, then frozen
+        SNNFunc.Stream c0 = new SNNFunc.Stream(new SNNConv(xIn, l0, kx, 1, px, p), new SNNConv(l0, l1, ks, s1Stride, s1Pad, p),
+                new SNNConv(l1, l2, ks, s2Stride, s2Pad, p), new SNNConvTranspose(l2, l0, p));
+        SNNFunc.Stream c1 = new SNNFunc.Stream(new SNNConv(xIn, l0, kx, 1, px, p), new SNNConv(l0, l1, ks, s1Stride, s1Pad, p),
+                new SNNConv(l1, l2, ks, s2Stride, s2Pad, p), new SNNConvTranspose(l2, l0, p));
+        snnFuncCopy = register_module("snn_func_copy", new SNNFunc(c0, c1, cfg.fusionChannels()));
+        snnFuncCopy.copyFrom(snnFunc);
+        try (NoGradGuard ng = new NoGradGuard()) {
+            snnFuncCopy.downsample0_1.weight().copy_(snnFunc.downsample0_1.weight());
+            snnFuncCopy.downsample0_1.bias().copy_(snnFunc.downsample0_1.bias());
+        }
+        snnFuncCopy.freeze();
+        ideModule = register_module("snn_ide_conv", new IdeModule(snnFunc, snnFuncCopy));
+        downsamp = register_module("downsamp", new ConvBnStack(cfg.vth(), new long[]{l2, l2, 3, 2, 1, 1}));
+        increModules = register_module("incre_modules", new ConvBnStack(cfg.vth(), new long[]{l2, l2, 1, 1, 0, 0}));
+        downsampleInit = st ? register_module("downsample_init", new ConvBnStack(cfg.vth(),
+                new long[]{cfg.cIn(), cfg.cHidden(), 3, 1, 1, 1}, new long[]{cfg.cHidden(), cfg.cHidden(), 3, 2, 1, 1})) : null;
+        classifier = register_module("classifier", new LinearImpl(l2 * cfg.hHidden() * cfg.wHidden(), cfg.numClasses()));
+        vthT = scalar_tensor(new Scalar((float) cfg.vth()));
+        lamT = scalar_tensor(new Scalar((float) cfg.leaky()));
+    }
+
+    private static ModuleList<Module> list(Module... ms) {
+        ModuleList<Module> l = new ModuleList<>();
+        for (Module m : ms) l.add(m);
+        return l;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // forward
+
+    /**
+     * Logits {@code [B, classes]} for {@code input} ({@code [B, c_in, H, W]} static, {@code [B, c_in, H, W, T]} neuro,
+     * time last) in the module's current mode. In training mode BN statistics are updated as the reference does and
+     * {@code snn_func_copy} is refreshed. The input is never modified.
+     */
+    public Tensor forward(Tensor input) {
+        Prepared prep = prepare(input);
+        Tensor[] aStar;
+        try (NoGradGuard ng = new NoGradGuard()) {
+            aStar = simulate(prep);
+        }
+        return finish(prep, aStar);
+    }
+
+    /**
+     * Logits with a given equilibrium {@code a*} (no simulation): the differentiable step and the head only. For
+     * analysis and gradient checks (e.g. with {@code a*} = the exact fixed point of {@code f}).
+     */
+    public Tensor forwardFromEquilibrium(Tensor input, Tensor[] aStar) {
+        return finish(prepare(input), aStar);
+    }
+
+    /**
+     * One application of the equivalent function {@code f(a, x)} per stream (module-mode BNs, autograd as enabled),
+     * with {@code x} derived from {@code input} as in a forward (stem output / x_f). Iterating it (e.g. in eval mode)
+     * gives the exact fixed point the implicit gradient differentiates through.
+     */
+    public Tensor[] applyEquivalent(Tensor input, Tensor[] a) {
+        Prepared p = prepare(input);
+        Tensor[] fIn = fInputs(p);
+        Tensor[] xVal = new Tensor[2];
+        return new Tensor[]{equivalent(0, a[0], fIn[0], xVal), equivalent(1, a[1], fIn[1], xVal)};
+    }
+
+    /** {@code a*} per stream of the last forward ({@code [B, C, H, W]}, spikes / w(T)). */
+    public Tensor[] lastEquilibrium() { return lastEquilibrium; }
+
+    /** Broyden diagnostics per stream of the last implicit backward (null entries before one ran). */
+    public Broyden.Result[] lastSolve() { return lastSolve.clone(); }
+
+    /** Where warnings go (default: slf4j WARN), e.g. a non-converged adjoint solve. */
+    public void onWarning(Consumer<String> sink) { warnings = sink == null ? LOG::warn : sink; }
+
+    /**
+     * Dropout masks for the next forward instead of drawing them (p > 0), in the reference's order: stream-0 input
+     * conv, stream-0 ConvT, stream-1 input conv, stream-1 ConvT, stream-0 L1, stream-0 L2, stream-1 L1, stream-1 L2;
+     * each already scaled by {@code 1/(1−p)} and shaped like its layer's output.
+     */
+    public void injectDropoutMasks(Tensor... masks) {
+        if (masks != null && masks.length != 8)
+            throw new IllegalArgumentException("mpis: 8 dropout masks expected (x0, T0, x1, T1, s1, s2, s_n_1, s_n_2), found " + masks.length);
+        injectedMasks = masks;
+    }
+
+    /** Stream inputs: the stem output (static) or frames (neuro), and f's inputs x_k. */
+    private record Prepared(Tensor input, Tensor feat, long b, long h, long w, boolean neuro, boolean train) {}
+
+    private Prepared prepare(Tensor input) {
+        boolean neuro = config.kind() == MpisConfig.Kind.NEURO;
+        checkInput(input, neuro);
+        boolean train = is_training();
+        long b = input.size(0);
+        Tensor feat = neuro ? null : downsampleInit.forward(input);
+        long h = neuro ? input.size(2) : feat.size(2), w = neuro ? input.size(3) : feat.size(3);
+        Prepared p = new Prepared(input, feat, b, h, w, neuro, train);
+        drawMasks(p);
+        return p;
+    }
+
+    private void checkInput(Tensor x, boolean neuro) {
+        long[] s = Ops.shape(x);
+        String p = "mpis " + (neuro ? "neuro" : "static") + ": ";
+        int div = neuro ? 4 : 8;
+        if (neuro ? s.length != 5 || s[4] != config.timeStep() : s.length != 4)
+            throw new IllegalArgumentException(p + "input must be " + (neuro ? "[B, " + config.cIn() + ", H, W, T=" + config.timeStep() + "] (time last)" : "[B, " + config.cIn() + ", H, W]")
+                    + ", found " + Arrays.toString(s));
+        if (s[1] != config.cIn()) throw new IllegalArgumentException(p + "input has " + s[1] + " channels, c_in is " + config.cIn());
+        if (s[2] % div != 0 || s[3] % div != 0 || s[2] / div != config.hHidden() || s[3] / div != config.wHidden())
+            throw new IllegalArgumentException(p + "input side must be a multiple of " + div + " with H/" + div + " = h_hidden ("
+                    + config.hHidden() + ") and W/" + div + " = w_hidden (" + config.wHidden() + "), found " + s[2] + "x" + s[3]);
+    }
+
+    /** The reference's {@code _reset} calls: one mask per layer, shapes from {@code stride_x} as upstream. */
+    private void drawMasks(Prepared p) {
+        SNNFunc.Stream s0 = snnFunc.streams[0], s1 = snnFunc.streams[1];
+        VariationalDropout[] order = {s0.x().drop, s0.trans().drop, s1.x().drop, s1.trans().drop,
+                s0.l1().drop, s0.l2().drop, s1.l1().drop, s1.l2().drop};
+        Tensor[] inj = injectedMasks;
+        injectedMasks = null;
+        if (inj != null) {
+            for (int i = 0; i < 8; i++) order[i].setMask(inj[i]);
+            return;
+        }
+        if (config.dropout() == 0) return;
+        long sx = config.strideX(), b = p.b;
+        long[][] shapes;
+        if (!p.neuro) {
+            long h = p.h * 2, w = p.w * 2, c1 = config.cS1(), c2 = config.cS2(), c3 = config.cS3();
+            shapes = new long[][]{{b, c1, h / sx, w / sx}, {b, c1, h / sx, w / sx}, {b, c1, h / sx / sx, w / sx / sx},
+                    {b, c1, h / sx / sx, w / sx / sx}, {b, c2, h / sx, w / sx}, {b, c3, h / (sx * 2), w / (sx * 2)},
+                    {b, c2, h / (sx * 2), w / (sx * 2)}, {b, c3, h / (sx * 4), w / (sx * 4)}};
+        } else {
+            long h = p.h, w = p.w, ch = config.cHidden(), c1 = config.cS1(), c2 = config.cS2();
+            shapes = new long[][]{{b, ch, h, w}, {b, ch, h, w}, {b, ch, h / sx, w / sx}, {b, ch, h / sx, w / sx},
+                    {b, c1, h / sx, w / sx}, {b, c2, h / sx, w / sx}, {b, c1, h / (sx * 2), w / (sx * 2)},
+                    {b, c2, h / (sx * 2), w / (sx * 2)}};
+        }
+        for (int i = 0; i < 8; i++) order[i].reset(shapes[i]);
+    }
+
+    /** {@code f}, the copy refresh and the head; with the implicit gradient the head reads detached leaves. */
+    private Tensor finish(Prepared p, Tensor[] aStar) {
+        tape = null;
+        lastEquilibrium = aStar;
+        Tensor[] fIn = fInputs(p);
+        Tensor[] aOut = new Tensor[2], xVal = new Tensor[2];
+        for (int k = 0; k < 2; k++) aOut[k] = equivalent(k, aStar[k], fIn[k], xVal);
+        if (p.train) snnFuncCopy.copyFrom(snnFunc);
+        Tensor[] headIn = aOut;
+        if (config.options().gradient() == MpisConfig.Gradient.IMPLICIT && GradMode.is_enabled() && config.threshold() > 0
+                && aOut[0].requires_grad()) {
+            Tape t = new Tape(aOut, new Tensor[]{Ops.leaf(aOut[0]), Ops.leaf(aOut[1])},
+                    new Tensor[]{xVal[0].detach(), xVal[1].detach()});
+            headIn = t.leaf;
+            tape = t;
+        }
+        Tensor z = increModules.forward(downsamp.forward(headIn[0]).add(headIn[1]));
+        z = z.reshape(p.b, -1);
+        return classifier.forward(z);
+    }
+
+    /** {@code x_k} of f: static {stem output, zeros}; neuro {λ-weighted frame average x_f (spec 5.5), zeros}. */
+    private Tensor[] fInputs(Prepared p) {
+        if (!p.neuro) return new Tensor[]{p.feat, zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type())};
+        Tensor xf;
+        try (NoGradGuard ng = new NoGradGuard()) {
+            xf = neuroFInput(p);
+        }
+        return new Tensor[]{xf, zeros(p.b, xf.size(1), xf.size(2) / 2, xf.size(3) / 2).to(xf.scalar_type())};
+    }
+
+    /** One application of stream k's equivalent function with autograd (module-mode BNs); records X_k(x). */
+    private Tensor equivalent(int k, Tensor a, Tensor x, Tensor[] xVal) {
+        SNNFunc.Stream s = snnFunc.streams[k];
+        Tensor tr = s.trans().forward(a);
+        Tensor xv = xVal[k] = s.x().forward(x, BnMode.MODULE);
+        Tensor h = db2(tr.add(xv));
+        h = db2(s.l1().forward(h, BnMode.MODULE));
+        return db2(s.l2().forward(h, BnMode.MODULE));
+    }
+
+    /**
+     * {@code f_k} as the implicit backward sees it (the reference's {@code snn_func_copy} after the forward): same
+     * weights and masks, L1/L2 BNs on running statistics, input term {@code xv} fixed.
+     */
+    private Tensor jacobianMap(int k, Tensor z, Tensor xv) {
+        SNNFunc.Stream s = snnFunc.streams[k];
+        Tensor h = db2(s.trans().forward(z).add(xv));
+        h = db2(s.l1().forward(h, BnMode.EVAL));
+        return db2(s.l2().forward(h, BnMode.EVAL));
+    }
+
+    /** DBReLU applied to {@code z / vth}: {@code clamp(z / vth / vth, 0, 1)}. */
+    private Tensor db2(Tensor z) {
+        return clamp(z.div(vthT).div(vthT), Ops.so(0), Ops.so(1));
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // simulation (no autograd)
+
+    private Tensor[] simulate(Prepared p) {
+        return Scopes.keep(() -> p.neuro ? simulateNeuro(p) : simulateStatic(p));
+    }
+
+    private Tensor[] simulateStatic(Prepared p) {
+        Tensor zerosN = zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type());
+        Tensor x0 = networkX.forward(p.feat, BnMode.MODULE);          // training: 1st of 2 BN updates per step
+        Tensor x1 = networkXN.forward(zerosN, BnMode.MODULE);
+        Tensor[] cur = {x0, x1};
+        return lif(t -> cur);
+    }
+
+    /** Neuro: per-frame currents; in training the input-conv BNs use the λ-weighted-average statistics (spec 5.5). */
+    private Tensor[] simulateNeuro(Prepared p) {
+        int tt = config.timeStep();
+        Tensor u = p.input.permute(4, 0, 1, 2, 3);                     // [T, B, C, H, W] view
+        Tensor zerosN = zeros(p.b, p.input.size(1), p.h / 2, p.w / 2).to(p.input.scalar_type());
+        if (!networkX.is_training()) {
+            return lif(t -> new Tensor[]{networkX.forward(u.select(0, t), BnMode.MODULE), networkXN.forward(zerosN, BnMode.MODULE)});
+        }
+        Tensor m = weightedFrameAverage(u);
+        Tensor[] st = bnStats(networkX.forwardLinear(m));
+        Tensor[] stN = bnStats(networkXN.forwardLinear(zerosN));     // zeros: mean = conv bias, std = 1e-4
+        return lif(t -> new Tensor[]{
+                networkX.forwardManual(t == tt - 1 ? m : u.select(0, t), st[0], st[1]),
+                t == 0 ? networkXN.forwardManual(zerosN, stN[0], stN[1])
+                        : networkXN.forwardManual(zerosN, st[0], st[1])});   // upstream: stream 0's stats for t >= 1
+    }
+
+    /** {@code (x[T−1] + λ x[T−2] + … + λ^{T−1} x[0]) / ((1−λ^T)/(1−λ))} in float32 with the tensor λ (in-place upstream). */
+    private Tensor weightedFrameAverage(Tensor u) {
+        int tt = config.timeStep();
+        Tensor acc = u.select(0, tt - 1).clone();
+        Tensor lk = null;
+        for (int t = 0; t < tt - 1; t++) {
+            lk = lk == null ? lamT.mul(Ops.s(1.0)) : lk.mul(lamT);
+            acc.add_(u.select(0, tt - 2 - t).mul(lk));
+        }
+        Tensor num = lk == null ? rsub(lamT.mul(Ops.s(1.0)), Ops.s(1.0)) : rsub(lk.mul(lamT), Ops.s(1.0));
+        Tensor den = rsub(lamT, Ops.s(1.0));
+        if ((float) config.leaky() == 1.0f) return acc.div_(Ops.s(tt));          // unit_leak: count
+        return acc.div_(num.div(den));
+    }
+
+    /** Batch statistics over (B, H, W): {@code mean}, {@code sqrt(unbiased var + 1e-8)}. */
+    private static Tensor[] bnStats(Tensor c) {
+        long[] dims = {0, 2, 3};
+        Tensor mean = c.mean(dims, true, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor var = c.var(dims, true, true);
+        return new Tensor[]{mean, var.add(Ops.s(1e-8)).sqrt()};
+    }
+
+    /**
+     * f's stream-0 input for the neuro model (spec 5.5, upstream's in-place accumulation that runs one index too
+     * far): {@code x_f = (1 + λ^T)(x'[T−1] + Σ_{i=0}^{T−2} λ^{i+1} x[T−2−i]) / ((1 − λ^{T+1})/(1 − λ))} with the
+     * double-precision config λ; {@code x'[T−1]} = the weighted average in training, the raw last frame in eval.
+     */
+    private Tensor neuroFInput(Prepared p) {
+        int tt = config.timeStep();
+        double lam = config.leaky();
+        Tensor u = p.input.permute(4, 0, 1, 2, 3);
+        Tensor acc = p.train && networkX.is_training() ? weightedFrameAverage(u) : u.select(0, tt - 1).clone();
+        double lk = 1.0;
+        for (int i = 0; i < tt; i++) {
+            lk *= lam;
+            Tensor src = tt - 2 - i >= 0 ? u.select(0, tt - 2 - i) : acc;   // i = T−1: u[−1] is the accumulator itself
+            acc.add_(src.mul(Ops.s(lk)));
+        }
+        double div = (float) lam == 1.0f ? tt + 1 : (1 - lk * lam) / (1 - lam);
+        return acc.div_(Ops.s(div));
+    }
+
+    /**
+     * The two-stream LIF simulation; {@code currents.apply(t)} = {X0(t), X1(t)}. Each step runs in its own pointer
+     * scope and only the state (membranes, last-layer spikes, read-out) survives it.
+     */
+    private Tensor[] lif(IntFunction<Tensor[]> currents) {
+        SNNFunc.Stream[] s = snnFunc.streams;
+        int tt = config.timeStep();
+        boolean rate = config.options().readout() == MpisConfig.Readout.WEIGHTED_RATE;
+        boolean all = rate || config.options().simulateAllSteps();
+        // state: v[k*3 + l] (k stream, l layer) at 0..5, last-layer spikes at 6..7, rate accumulators at 8..9
+        Tensor[] state = Scopes.keep(() -> {
+            Tensor[] x = currents.apply(0);
+            Tensor[] pk = {x[0].add(up(x[1])), snnFunc.downsample0_1.forward(x[0]).add(x[1])};
+            Tensor[] out = new Tensor[10];
+            for (int k = 0; k < 2; k++) {
+                Tensor[] f0 = fire(pk[k]);
+                Tensor[] f1 = fire(s[k].l1().forward(f0[0], BnMode.EVAL));
+                Tensor[] f2 = fire(s[k].l2().forward(f1[0], BnMode.EVAL));
+                out[k * 3] = f0[1];
+                out[k * 3 + 1] = f1[1];
+                out[k * 3 + 2] = f2[1];
+                out[6 + k] = f2[0];
+                out[8 + k] = new Tensor(f2[0]);
+            }
+            return out;
+        });
+        Tensor[] first = {new Tensor(state[6]), new Tensor(state[7])};
+        for (int t = 1; t < tt && all; t++) {
+            final Tensor[] prev = state;
+            final int step = t;
+            state = Scopes.keep(() -> {
+                Tensor[] x = currents.apply(step);
+                Tensor[] v = new Tensor[2];
+                for (int k = 0; k < 2; k++) v[k] = prev[k * 3].add(s[k].trans().forward(prev[6 + k])).add(x[k]);
+                Tensor[] pk = {v[0].add(up(v[1])), snnFunc.downsample0_1.forward(v[0]).add(v[1])};
+                Tensor[] out = new Tensor[10];
+                for (int k = 0; k < 2; k++) {
+                    Tensor[] f0 = fire(pk[k]);
+                    Tensor[] f1 = fire(prev[k * 3 + 1].add(s[k].l1().forward(f0[0], BnMode.EVAL)));
+                    Tensor[] f2 = fire(prev[k * 3 + 2].add(s[k].l2().forward(f1[0], BnMode.EVAL)));
+                    out[k * 3] = f0[1];
+                    out[k * 3 + 1] = f1[1];
+                    out[k * 3 + 2] = f2[1];
+                    out[6 + k] = f2[0];
+                    out[8 + k] = rate ? prev[8 + k].mul(lamT).add(f2[0]) : new Tensor(prev[8 + k]);
+                }
+                return out;
+            });
+            for (Tensor old : prev) old.close();
+        }
+        Tensor w = readoutWeight();
+        Tensor[] src = rate ? new Tensor[]{state[8], state[9]} : first;
+        return new Tensor[]{src[0].div(w), src[1].div(w)};
+    }
+
+    /** {@code w(T) = (1 − λ^T)/(1 − λ)} in float32 (the reference's tensor arithmetic); {@code T} for λ = 1 (count). */
+    Tensor readoutWeight() {
+        int tt = config.timeStep();
+        if ((float) config.leaky() == 1.0f) return scalar_tensor(new Scalar((float) tt));
+        return rsub(lamT.pow(new Scalar((long) tt)), Ops.s(1.0)).div(rsub(lamT, Ops.s(1.0)));
+    }
+
+    /** LIF spike/reset/leak of a membrane that already holds its input: {@code {s, (v − vth·s)·λ}}. */
+    private Tensor[] fire(Tensor v) {
+        Tensor sp = v.ge(vthT).to(v.scalar_type());
+        return new Tensor[]{sp, v.sub(vthT.mul(sp)).mul(lamT)};
+    }
+
+    /** {@code nn.Upsample(scale_factor=2, mode='nearest')}. */
+    private static Tensor up(Tensor x) {
+        return upsample_nearest2d(x, new long[]{x.size(2) * 2, x.size(3) * 2});
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // backward
+
+    /** What an implicit-gradient forward leaves for {@link #backward}: f's outputs (graph), the head's leaves, X_k(x). */
+    private record Tape(Tensor[] aOut, Tensor[] leaf, Tensor[] xVal) {}
+
+    /**
+     * Back-propagates {@code loss} (built from the last forward's logits). One-step gradient: {@code loss.backward()}.
+     * Implicit gradient: {@code loss.backward()} through the head, then per stream the adjoint
+     * {@code u_k (I − J_k) = ∂L/∂a_out_k} (Broyden, at most {@code threshold} iterations), then {@code u} through the
+     * recorded {@code f}. A non-converged solve warns and uses the lowest-residual iterate (the one-step gradient if
+     * that is the initial guess or not finite).
+     */
+    public void backward(Tensor loss) {
+        Tape t = tape;
+        tape = null;
+        loss.backward();
+        if (t == null) return;
+        Tensor[] us = new Tensor[2];
+        for (int k = 0; k < 2; k++) {
+            final int kk = k;
+            Tensor gk = t.leaf[k].grad().defined() ? new Tensor(t.leaf[k].grad()) : zeros_like(t.aOut[k]);
+            us[k] = Scopes.keepOne(() -> adjoint(kk, t, gk));
+        }
+        org.bytedeco.pytorch.global.torch.backward(new TensorVector(t.aOut[0], t.aOut[1]), new TensorVector(us[0], us[1]),
+                new BoolOptional(false), false, new TensorVector());
+    }
+
+    private Tensor adjoint(int k, Tape t, Tensor g) {
+        try (AutoGradMode on = new AutoGradMode(true)) {
+            Tensor z = Ops.leaf(t.aOut[k]);
+            Tensor fz = jacobianMap(k, z, t.xVal[k]);
+            UnaryOperator<Tensor> vjp = FixedPointAdjoint.vjpOf(fz, z);
+            long b = g.size(0), n = g.numel() / b;
+            double eps = Double.isNaN(config.options().broydenEps()) ? 2e-10 * Math.sqrt((double) b * n) : config.options().broydenEps();
+            Broyden.Options o = Broyden.Options.reference(config.threshold(), eps).withRtol(config.options().broydenRtol());
+            FixedPointAdjoint.Solution sol = FixedPointAdjoint.solve(vjp, g, o);
+            Broyden.Result r = sol.info();
+            lastSolve[k] = r;
+            boolean finite = isfinite(sol.u()).all().item_bool();
+            if (!r.converged() || !finite) {
+                String what = !finite ? "a non-finite result" : r.lowestStep() == 0 ? "no improvement on u = 0" : "the lowest-residual iterate (step " + r.lowestStep() + ")";
+                boolean fallback = !finite || r.lowestStep() == 0;
+                warnings.accept(String.format("mpis implicit backward, stream %d: Broyden did not converge in %d iterations "
+                                + "(residual %.3e, relative %.3e, tolerance %.3e%s); got %s, using %s. Hint: raise 'threshold' "
+                                + "or 'broyden_rtol', or use gradient: one-step", k, r.iterations(), r.residual(), r.relativeResidual(),
+                        r.tolerance(), r.protectiveBreak() ? ", protective break" : "", what,
+                        fallback ? "the one-step gradient instead" : "it"));
+                if (fallback) return g.clone();
+            }
+            return sol.u();
+        }
+    }
+}
