@@ -10,6 +10,7 @@ public final class ModelFamilies {
 
     static {
         register(new TRevSNNFamily());
+        register(new dev.spikerev.models.mpis.MpisFamily());
     }
 
     private ModelFamilies() {}

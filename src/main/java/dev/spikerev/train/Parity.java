@@ -123,7 +123,9 @@ public final class Parity {
         if (io.get("buffers_after_train_forward") instanceof Map)
             compare("buffers_after_train_forward", StateDictIO.stateDict(m.module()),
                     StateDicts.tensors(io.get("buffers_after_train_forward"), "io.pt buffers_after_train_forward"));
-        for (ParityGroup g : m.extraGroups(io, meta)) compare(g);
+        FamilyModel fresh = family.build(meta);
+        StateDictIO.loadStateDict(fresh.module(), initial, true);
+        for (ParityGroup g : fresh.extraGroups(io, meta)) compare(g);
 
         // 2. K optimizer steps from a fresh model.pth
         FamilyModel s = family.build(meta);

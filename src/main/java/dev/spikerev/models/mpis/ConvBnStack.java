@@ -1,5 +1,6 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.nn.Conv2d;
 import dev.spikerev.tensor.Ops;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
@@ -14,7 +15,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * names {@code 0,1,3,4}) and the head's {@code downsamp} / {@code incre_modules} (one triple, names {@code 0,1}).
  * Each triple computes {@code clamp(BN(conv(x)) / vth, 0, 1)} (DBReLU with a Python-float vth). PyTorch default init.
  */
-public class ConvBnStack extends Module {
+public class ConvBnStack extends SpikeModule {
     private final Conv2d[] convs;
     private final BatchNorm2dImpl[] bns;
     private final double vth;

@@ -1,5 +1,6 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import org.bytedeco.pytorch.Module;
 
 /**
@@ -7,7 +8,7 @@ import org.bytedeco.pytorch.Module;
  * {@code snn_func} and {@code snn_func_copy} again, so every key under them appears a second time with this prefix.
  * The computation lives in {@link MPISNet}.
  */
-public class IdeModule extends Module {
+public class IdeModule extends SpikeModule {
     IdeModule(SNNFunc func, SNNFunc copy) {
         super();
         register_module("snn_func", func);

@@ -1,8 +1,9 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.autograd.Broyden;
 import dev.spikerev.autograd.FixedPointAdjoint;
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import dev.spikerev.tensor.Ops;
 import dev.spikerev.tensor.Scopes;
 import java.util.Arrays;
@@ -55,7 +56,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * copy refreshed after every training-mode {@code f}. Memory of a training step does not depend on T: each
  * simulation step runs in its own scope and only the membrane state is carried.
  */
-public class MPISNet extends Module {
+public class MPISNet extends SpikeModule {
     private static final Logger LOG = LoggerFactory.getLogger(MPISNet.class);
 
     public final MpisConfig config;
@@ -123,8 +124,8 @@ public class MPISNet extends Module {
         lamT = scalar_tensor(new Scalar((float) cfg.leaky()));
     }
 
-    private static ModuleList<Module> list(Module... ms) {
-        ModuleList<Module> l = new ModuleList<>();
+    private static SpikeList<Module> list(Module... ms) {
+        SpikeList<Module> l = new SpikeList<>();
         for (Module m : ms) l.add(m);
         return l;
     }

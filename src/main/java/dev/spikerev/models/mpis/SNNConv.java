@@ -1,5 +1,6 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.nn.Conv2d;
 import dev.spikerev.tensor.Ops;
 import org.bytedeco.pytorch.BatchNorm2dImpl;
@@ -20,7 +21,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * Names: {@code conv.weight [d_out, d_in, k, k]}, {@code conv.bias}, {@code bn.*} (eps 1e-5, momentum 0.1).
  * Init: conv weight U(−1, 1), then every output filter {@code W[o]} divided by its L2 norm; bias 0; γ 1, β 0.
  */
-public class SNNConv extends Module {
+public class SNNConv extends SpikeModule {
     final Conv2d conv;
     final BatchNorm2dImpl bn;
     final VariationalDropout drop;

@@ -1,5 +1,6 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.nn.Params;
 import dev.spikerev.tensor.Ops;
 import org.bytedeco.pytorch.GeneratorOptional;
@@ -15,7 +16,7 @@ import static org.bytedeco.pytorch.global.torch.*;
  * Name: {@code convT.weight [d_in, d_out, 3, 3]}. Init: U(−1, 1), then every output-channel slice {@code W[:, o]}
  * divided by its L2 norm.
  */
-public class SNNConvTranspose extends Module {
+public class SNNConvTranspose extends SpikeModule {
     final ConvT convT;
     final VariationalDropout drop;
 
@@ -41,7 +42,7 @@ public class SNNConvTranspose extends Module {
     }
 
     /** {@code nn.ConvTranspose2d(d_in, d_out, 3, stride 2, padding 1, output_padding 1, bias=False)}. */
-    static final class ConvT extends Module {
+    static final class ConvT extends SpikeModule {
         final Tensor weight;
 
         ConvT(long dIn, long dOut) {

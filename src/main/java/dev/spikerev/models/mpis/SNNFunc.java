@@ -1,7 +1,8 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.nn.Conv2d;
-import dev.spikerev.nn.ModuleList;
+import dev.spikerev.nn.SpikeList;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
@@ -20,7 +21,7 @@ import org.bytedeco.pytorch.Tensor;
  * </pre>
  * (the double division is the reference's: DBReLU(z / vth) with DBReLU(y) = clamp(y / vth, 0, 1)).
  */
-public class SNNFunc extends Module {
+public class SNNFunc extends SpikeModule {
     final Stream[] streams;
     final Conv2d downsample0_1;
     /** The ModuleLists behind the state_dict paths, kept reachable (see {@link MPISNet}). */
@@ -32,10 +33,10 @@ public class SNNFunc extends Module {
     SNNFunc(Stream s0, Stream s1, long fusionChannels) {
         super();
         streams = new Stream[]{s0, s1};
-        ModuleList<Module> sList = new ModuleList<>();
-        ModuleList<SNNConv> xList = new ModuleList<>();
+        SpikeList<Module> sList = new SpikeList<>();
+        SpikeList<SNNConv> xList = new SpikeList<>();
         for (Stream s : streams) {
-            ModuleList<Module> l = new ModuleList<>();
+            SpikeList<Module> l = new SpikeList<>();
             l.add(s.l1);
             l.add(s.l2);
             l.add(s.trans);
