@@ -126,6 +126,18 @@ public final class StateDictIO {
         return out;
     }
 
+    /**
+     * {@code named_parameters()} in PyTorch order (libtorch's recursive pre-order is the same), aliases of shared
+     * tensors included, as owning handles (the entries of libtorch's dict are references into it).
+     */
+    public static LinkedHashMap<String, Tensor> namedParameters(Module m) {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        StringTensorDict d = m.named_parameters(true);
+        for (long i = 0; i < d.size(); i++) out.put(d.get(i).key().getString(), new Tensor(d.get(i).value()));
+        d.close();
+        return out;
+    }
+
     private static void collect(Module m, String prefix, LinkedHashMap<String, Tensor> out) {
         StringTensorDict params = m.named_parameters(false);
         for (long i = 0; i < params.size(); i++) put(out, prefix + params.get(i).key().getString(), params.get(i).value());

@@ -185,10 +185,7 @@ public final class Parity {
     }
 
     static Map<String, Tensor> namedParameters(FamilyModel m) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict d = m.module().named_parameters(true);
-        for (long i = 0; i < d.size(); i++) out.put(d.get(i).key().getString(), d.get(i).value());
-        return out;
+        return dev.spikerev.nn.StateDictIO.namedParameters(m.module());
     }
 
     private Tensor tensor(String key) {

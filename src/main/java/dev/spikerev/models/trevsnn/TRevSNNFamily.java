@@ -51,10 +51,7 @@ public final class TRevSNNFamily implements ModelFamily {
 
     /** named_parameters() in PyTorch order, aliases included (libtorch's recursive order is the same pre-order). */
     public static Map<String, Tensor> namedParameters(Module m) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict d = m.named_parameters(true);
-        for (long i = 0; i < d.size(); i++) out.put(d.get(i).key().getString(), d.get(i).value());
-        return out;
+        return dev.spikerev.nn.StateDictIO.namedParameters(m);
     }
 
     /**

@@ -1,0 +1,57 @@
+package dev.spikerev.cli;
+
+import dev.spikerev.checkpoint.StateDicts;
+import dev.spikerev.data.DataLoader;
+import dev.spikerev.models.FamilyModel;
+import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.tensor.Natives;
+import dev.spikerev.train.ConfigLoader;
+import dev.spikerev.train.DataSources;
+import dev.spikerev.train.RunCheckpoint;
+import dev.spikerev.train.TrainConfig;
+import dev.spikerev.train.Trainer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code spikerev eval --config FILE --checkpoint PATH}: test loss and accuracy of a checkpoint. */
+@Command(name = "eval", mixinStandardHelpOptions = true, description = "Evaluate a checkpoint on the config's test set.")
+public final class EvalCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML config (default: " + TrainCommand.DEFAULT_CONFIG + ").")
+    Path config;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH", description = "Training checkpoint (or a plain state_dict file).")
+    Path checkpoint;
+
+    @Option(names = "--ema", description = "Evaluate the EMA weights (state_dict_ema).")
+    boolean ema;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+        TrainConfig cfg = ConfigLoader.load(config != null ? config : Path.of(TrainCommand.DEFAULT_CONFIG), overrides);
+        if (!Files.isRegularFile(checkpoint)) throw new UserError("--checkpoint: file not found: " + checkpoint);
+        Natives.setThreads(cfg.train.threads);
+        Trainer trainer = new Trainer(cfg, System.out, false);
+        FamilyModel model = trainer.buildModel();
+        Object loaded = dev.spikerev.checkpoint.TorchFile.load(checkpoint);
+        Object sd = loaded;
+        if (loaded instanceof Map<?, ?> m && m.containsKey("model")) sd = ema ? m.get("state_dict_ema") : m.get("model");
+        if (sd == null) throw new UserError(checkpoint + ": no " + (ema ? "state_dict_ema" : "model") + " weights in this checkpoint");
+        StateDictIO.loadStateDict(model.module(), StateDicts.tensors(sd, checkpoint.toString()), true);
+        DataSources data = DataSources.of(cfg.data, 4);
+        DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
+                .workers(cfg.data.workers).transform(data.testTransform).build();
+        double[] r = Trainer.evaluate(model, test);
+        System.out.printf("eval %s%s on %s test (%d images): loss %.4f, top-1 accuracy %.2f%%%n", checkpoint, ema ? " (EMA)" : "",
+                cfg.data.dataset, data.test.size(), r[0], r[1]);
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,280 @@
+package dev.spikerev.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spikerev.checkpoint.CheckpointFormatException;
+import dev.spikerev.checkpoint.StateDicts;
+import dev.spikerev.data.Batch;
+import dev.spikerev.data.DataLoader;
+import dev.spikerev.models.FamilyModel;
+import dev.spikerev.models.ModelFamilies;
+import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.tensor.Natives;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+
+import static org.bytedeco.pytorch.global.torch.*;
+
+/**
+ * The training loop, top to bottom: per iteration set the lr of the fractional epoch, forward + the family's
+ * criterion, zero_grad, backward (reversible/implicit paths included), clip, optimizer step, EMA update; per epoch
+ * evaluate (and the EMA weights), write metrics and plots, and checkpoint atomically ({@link RunCheckpoint}).
+ * Every step and every eval batch runs in its own {@link PointerScope}. {@code --resume} restores model, optimizer,
+ * EMA, metrics and the exact position in the epoch, so a resumed run ends with the same weights as an uninterrupted
+ * one (same seed, CPU).
+ */
+public final class Trainer {
+    /** What a finished (or stopped) run produced. */
+    public record Result(boolean completed, String message, double bestAcc, double lastAcc, Path runDir, double seconds) {}
+
+    private final TrainConfig cfg;
+    private final PrintStream log;
+    private final boolean progress;
+    private final Path runDir;
+    private final Map<String, Object> meta = new LinkedHashMap<>();
+
+    public Trainer(TrainConfig cfg, PrintStream log, boolean progress) {
+        this.cfg = cfg;
+        this.log = log;
+        this.progress = progress;
+        this.runDir = Path.of(cfg.train.out);
+        meta.put("family", cfg.family);
+        meta.put("constructor", cfg.model);
+        meta.put("label_smoothing", cfg.train.labelSmoothing);
+    }
+
+    public Path runDir() { return runDir; }
+
+    /** Builds the configured model (used by eval too). */
+    public FamilyModel buildModel() { return ModelFamilies.get(cfg.family).build(meta); }
+
+    @SuppressWarnings("unchecked")
+    public Result run() throws Exception {
+        long t0 = System.nanoTime();
+        Natives.setThreads(cfg.train.threads);
+        manual_seed(cfg.train.seed);
+        FamilyModel model = buildModel();
+        DataSources data = DataSources.of(cfg.data, timeSteps());
+        DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
+                .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.trainTransform).build();
+        DataLoader testLoader = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
+                .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.testTransform).build();
+        int stepsPerEpoch = trainLoader.numBatches();
+        if (cfg.train.maxStepsPerEpoch > 0) stepsPerEpoch = Math.min(stepsPerEpoch, cfg.train.maxStepsPerEpoch);
+        if (stepsPerEpoch == 0) throw new ConfigException("data.batch_size " + cfg.data.batchSize + " is larger than the training set (" + data.train.size() + " images)");
+        Optimizer opt = Optimizers.build(cfg, model.module());
+        LrSchedule schedule = Optimizers.schedule(cfg);
+        ModelEma ema = cfg.train.ema ? new ModelEma(StateDictIO.stateDict(model.module()), cfg.train.emaDecay, ModelEma.Mode.CORRECTED) : null;
+        FamilyModel emaModel = ema == null ? null : buildModel();
+        Map<String, Object> configMap = new ObjectMapper().convertValue(cfg, Map.class);
+
+        // ---- resume
+        int startEpoch = 0, startBatch = 0;
+        long globalStep = 0;
+        double maxAcc = 0, lossSum = 0;
+        long correct = 0, seen = 0;
+        Metrics metrics = new Metrics();
+        Path resumeFrom = resolveResume();
+        if (resumeFrom != null) {
+            Map<Object, Object> ck = RunCheckpoint.load(resumeFrom);
+            StateDictIO.loadStateDict(model.module(), StateDicts.tensors(ck.get("model"), resumeFrom + " model"), true);
+            if (ck.get("optimizer") instanceof Map<?, ?> o) opt.loadStateDict(o);
+            if (ema != null && ck.get("state_dict_ema") != null) ema.set(StateDicts.tensors(ck.get("state_dict_ema"), resumeFrom + " state_dict_ema"));
+            maxAcc = ck.get("max_accuracy") instanceof Number n ? n.doubleValue() : 0;
+            Map<String, Object> r = ck.get("spikerev") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
+            startEpoch = intOf(r.get("epoch"), ((Number) ck.getOrDefault("epoch", -1L)).intValue() + 1);
+            startBatch = intOf(r.get("batch"), 0);
+            globalStep = longOf(r.get("global_step"), (long) startEpoch * stepsPerEpoch);
+            lossSum = r.get("loss_sum") instanceof Number n ? n.doubleValue() : 0;
+            correct = longOf(r.get("correct"), 0);
+            seen = longOf(r.get("seen"), 0);
+            metrics = Metrics.fromHistory(r.get("history"));
+            log.printf("resumed from %s: epoch %d, batch %d, step %d%n", resumeFrom, startEpoch + 1, startBatch, globalStep);
+        }
+        Files.createDirectories(runDir);
+        log.printf("spikerev train: %s on %s (%d train / %d test images), %d epochs x %d steps, batch %d, %s lr %.3g, threads %d -> %s%n",
+                cfg.family, cfg.data.dataset, data.train.size(), data.test.size(), cfg.train.epochs, stepsPerEpoch,
+                cfg.data.batchSize, cfg.optimizer.name, cfg.optimizer.lr, cfg.train.threads, runDir);
+
+        double lastAcc = Double.NaN;
+        for (int epoch = startEpoch; epoch < cfg.train.epochs; epoch++) {
+            long e0 = System.nanoTime();
+            double lr = 0;
+            model.module().train(true);
+            try (DataLoader.Epoch it = trainLoader.epoch(epoch, startBatch);
+                 ProgressBar pb = progressBar(epoch, stepsPerEpoch, startBatch)) {
+                for (int b = startBatch; b < stepsPerEpoch && it.hasNext(); b++) {
+                    double loss;
+                    long ok;
+                    int n;
+                    try (PointerScope scope = new PointerScope(); Batch batch = it.next()) {
+                        lr = schedule.lr(epoch + b / (double) stepsPerEpoch);
+                        opt.setLr(lr);
+                        Tensor[] out = model.forwardLoss(batch.input(), batch.target());
+                        loss = out[1].item_double();
+                        if (!Double.isFinite(loss)) {
+                            String msg = String.format("stopped: non-finite loss %s at epoch %d step %d; last good checkpoint kept in %s",
+                                    loss, epoch + 1, b, runDir);
+                            log.println(msg);
+                            return new Result(false, msg, maxAcc, lastAcc, runDir, seconds(t0));
+                        }
+                        opt.zeroGrad();
+                        model.backward(out[1]);
+                        if (cfg.train.clipGrad > 0) GradClip.adaptiveClipGrad(opt.params(), cfg.train.clipGrad, 1e-3, 2.0);
+                        if (cfg.train.clipGradNorm > 0) GradClip.clipGradNorm(opt.params(), cfg.train.clipGradNorm);
+                        opt.step();
+                        if (ema != null) ema.update(StateDictIO.stateDict(model.module()));
+                        ok = out[0].argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(batch.target()).sum().item_long();
+                        n = batch.size();
+                    }
+                    globalStep++;
+                    lossSum += loss * n;
+                    correct += ok;
+                    seen += n;
+                    String status = String.format("loss %.4f acc %.2f%% lr %.2e %.0f img/s", lossSum / seen, 100.0 * correct / seen,
+                            lr, (b + 1 - startBatch) * (double) n / Math.max(1e-9, (System.nanoTime() - e0) / 1e9));
+                    if (pb != null) {
+                        pb.step();
+                        pb.setExtraMessage(status);
+                    } else if (progress && (b + 1) % Math.max(1, stepsPerEpoch / 10) == 0) {
+                        log.printf("  epoch %d step %d/%d: %s%n", epoch + 1, b + 1, stepsPerEpoch, status);
+                    }
+                    if (cfg.train.checkpointEverySteps > 0 && globalStep % cfg.train.checkpointEverySteps == 0 && b + 1 < stepsPerEpoch)
+                        save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, epoch - 1, configMap,
+                                resumeState(epoch, b + 1, globalStep, lossSum, correct, seen, metrics));
+                }
+            }
+            startBatch = 0;
+            double epochSeconds = seconds(e0);
+            double[] test = evaluate(model, testLoader);
+            Double emaAcc = null;
+            if (ema != null) {
+                StateDictIO.loadStateDict(emaModel.module(), ema.state(), true);
+                emaAcc = evaluate(emaModel, testLoader)[1];
+            }
+            lastAcc = test[1];
+            double epochAcc = emaAcc == null ? test[1] : Math.max(test[1], emaAcc);
+            boolean best = epochAcc > maxAcc;
+            maxAcc = Math.max(maxAcc, epochAcc);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("epoch", epoch + 1);
+            row.put("lr", lr);
+            row.put("train_loss", lossSum / Math.max(1, seen));
+            row.put("train_acc", 100.0 * correct / Math.max(1, seen));
+            row.put("test_loss", test[0]);
+            row.put("test_acc", test[1]);
+            row.put("test_acc_ema", emaAcc);
+            row.put("epoch_seconds", epochSeconds);
+            row.put("images_per_second", seen / Math.max(1e-9, epochSeconds));
+            metrics.add(row);
+            log.printf("epoch %d/%d: train loss %.4f acc %.2f%% | test loss %.4f acc %.2f%%%s | %.0f s%n", epoch + 1, cfg.train.epochs,
+                    lossSum / Math.max(1, seen), 100.0 * correct / Math.max(1, seen), test[0], test[1],
+                    emaAcc == null ? "" : String.format(" (EMA %.2f%%)", emaAcc), epochSeconds);
+            lossSum = 0;
+            correct = 0;
+            seen = 0;
+            metrics.write(runDir);
+            Plots.write(runDir, metrics.rows());
+            Map<String, Object> resume = resumeState(epoch + 1, 0, globalStep, 0, 0, 0, metrics);
+            save(runDir.resolve("ckpt_epoch_" + epoch + ".pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
+            if (best) save(runDir.resolve("best.pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
+            save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
+        }
+        double secs = seconds(t0);
+        log.printf("done in %.1f s: best test accuracy %.2f%%%n", secs, maxAcc);
+        log.printf("  checkpoints: %s (last.pth, best.pth, ckpt_epoch_*.pth)%n", runDir);
+        log.printf("  metrics:     %s, %s%n", runDir.resolve("metrics.csv"), runDir.resolve("metrics.json"));
+        log.printf("  plots:       %s, %s%n", runDir.resolve("loss.png"), runDir.resolve("accuracy.png"));
+        return new Result(true, "completed", maxAcc, lastAcc, runDir, secs);
+    }
+
+    /** {@code [mean CE loss of the prediction head, top-1 accuracy %]} over the loader, in eval mode. */
+    public static double[] evaluate(FamilyModel model, DataLoader loader) {
+        model.module().train(false);
+        double loss = 0;
+        long correct = 0, seen = 0;
+        try (DataLoader.Epoch it = loader.epoch(0); NoGradGuard ng = new NoGradGuard()) {
+            while (it.hasNext()) {
+                try (PointerScope scope = new PointerScope(); Batch b = it.next()) {
+                    Tensor logits = model.predict(b.input());
+                    loss += cross_entropy(logits, b.target()).item_double() * b.size();
+                    correct += logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(b.target()).sum().item_long();
+                    seen += b.size();
+                }
+            }
+        } finally {
+            model.module().train(true);
+        }
+        return new double[]{loss / Math.max(1, seen), 100.0 * correct / Math.max(1, seen)};
+    }
+
+    private Path resolveResume() {
+        String r = cfg.train.resume;
+        if (r == null || r.isEmpty()) return null;
+        if (!r.equals("auto")) {
+            Path p = Path.of(r);
+            if (!Files.isRegularFile(p)) throw new ConfigException("--resume: checkpoint not found: " + p);
+            return p;
+        }
+        for (Path p : RunCheckpoint.candidates(runDir)) {
+            try {
+                RunCheckpoint.load(p);
+                return p;
+            } catch (CheckpointFormatException | java.io.UncheckedIOException e) {
+                log.println("skipping unreadable checkpoint " + p + ": " + e.getMessage());
+            }
+        }
+        log.println("--resume auto: no checkpoint in " + runDir + ", starting fresh");
+        return null;
+    }
+
+    private static Map<String, Object> resumeState(int epoch, int batch, long globalStep, double lossSum, long correct,
+                                                   long seen, Metrics metrics) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("epoch", (long) epoch);
+        r.put("batch", (long) batch);
+        r.put("global_step", globalStep);
+        r.put("loss_sum", lossSum);
+        r.put("correct", correct);
+        r.put("seen", seen);
+        r.put("history", metrics.rows());
+        return r;
+    }
+
+    private void save(Path file, FamilyModel model, Optimizer opt, ModelEma ema, double maxAcc, int epoch,
+                      Map<String, Object> config, Map<String, Object> resume) {
+        try (PointerScope scope = new PointerScope()) {
+            RunCheckpoint.save(file, StateDictIO.stateDict(model.module()), opt.stateDict(), ema == null ? null : ema.state(),
+                    maxAcc, epoch, config, resume);
+        }
+    }
+
+    private ProgressBar progressBar(int epoch, int steps, int start) {
+        if (!progress || System.console() == null) return null; // not a terminal: periodic log lines instead
+        ProgressBar pb = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch + 1, cfg.train.epochs))
+                .setInitialMax(steps).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500).setMaxRenderedLength(130)
+                .continuousUpdate().build();
+        if (start > 0) pb.stepTo(start);
+        return pb;
+    }
+
+    private int timeSteps() {
+        Object t = cfg.model.get("time_step");
+        return t instanceof Number n ? n.intValue() : 4;
+    }
+
+    private static int intOf(Object o, int d) { return o instanceof Number n ? n.intValue() : d; }
+
+    private static long longOf(Object o, long d) { return o instanceof Number n ? n.longValue() : d; }
+
+    private static double seconds(long t0) { return (System.nanoTime() - t0) / 1e9; }
+}
