@@ -4,6 +4,7 @@ import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.nn.Conv2d;
 import dev.spikerev.nn.Params;
 import dev.spikerev.nn.SpikeModule;
+import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.ScalarTypeOptional;
 import org.bytedeco.pytorch.Tensor;
 
@@ -21,8 +22,10 @@ import static org.bytedeco.pytorch.global.torch.*;
  *   mean over T, H, W                -&gt; [N, C]
  *   fc                               -&gt; logits [N, num_classes]
  * </pre>
- * state_dict keys (PyTorch names): {@code conv1.weight, conv1.bias, conv2.weight, conv2.bias, fc.weight, fc.bias};
- * default init as PyTorch's {@code nn.Conv2d}/{@code nn.Linear}. No buffers, no BatchNorm: a batch's loss is the mean
+ * state_dict keys (PyTorch names): {@code conv1.weight, conv1.bias, conv2.weight, conv2.bias, fc.weight, fc.bias}.
+ * Init: conv weights kaiming-normal ({@code std = sqrt(2 / fan_in)}; PyTorch's default uniform init gives currents
+ * too small to ever reach the threshold of the second LIF layer without BatchNorm, so that layer would be silent),
+ * biases and {@code fc} as PyTorch's defaults. No buffers, no BatchNorm: a batch's loss is the mean
  * of per-sample losses, so gradients of a split batch average to the whole batch's gradient.
  */
 public final class SpikingCNN extends SpikeModule {
@@ -42,6 +45,10 @@ public final class SpikingCNN extends SpikeModule {
         this.inChans = inChans;
         conv1 = register_module("conv1", new Conv2d(inChans, channels, 3, 2, 1, 1, true));
         conv2 = register_module("conv2", new Conv2d(channels, channels, 3, 2, 1, 1, true));
+        try (NoGradGuard ng = new NoGradGuard()) {
+            conv1.weight().normal_(0.0, Math.sqrt(2.0 / (inChans * 9)), new org.bytedeco.pytorch.GeneratorOptional());
+            conv2.weight().normal_(0.0, Math.sqrt(2.0 / (channels * 9)), new org.bytedeco.pytorch.GeneratorOptional());
+        }
         SpikeModule fc = register_module("fc", new SpikeModule());
         double bound = 1.0 / Math.sqrt(channels); // nn.Linear: kaiming-uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); bias the same
         fcWeight = Params.register(fc, "weight", empty(numClasses, channels).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional()));
