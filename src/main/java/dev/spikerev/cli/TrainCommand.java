@@ -102,6 +102,8 @@ public final class TrainCommand implements Callable<Integer> {
         if (launcherPid != null) watchLauncher(launcherPid);
         DistOptions o = new DistOptions(rank, world, Rendezvous.parse(rendezvous), Duration.ofSeconds(distTimeout), failAtStep,
                 failRank >= 0 ? failRank : world - 1);
+        if (cfg.train.threads == 0) // libtorch's default (all cores) in every worker would oversubscribe the machine
+            cfg.train.threads = Math.max(1, Runtime.getRuntime().availableProcessors() / world);
         dev.spikerev.tensor.Natives.init();
         try (DistGroup g = DistGroup.join(o, cfg.train.device)) {
             Trainer.Result r = new Trainer(cfg, System.out, !noProgress, g).run();
