@@ -11,6 +11,7 @@ public final class ModelFamilies {
     static {
         register(new TRevSNNFamily());
         register(new dev.spikerev.models.mpis.MpisFamily());
+        register(new dev.spikerev.models.baseline.BaselineFamily());
     }
 
     private ModelFamilies() {}

@@ -132,7 +132,7 @@ public final class ConfigLoader {
     }
 
     static void validate(TrainConfig c) {
-        oneOf("family", c.family, "t-revsnn", "revsnn", "mpis");
+        oneOf("family", c.family, "t-revsnn", "revsnn", "mpis", "baseline");
         oneOf("data.dataset", c.data.dataset, "mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "nmnist");
         range("data.batch_size", c.data.batchSize, 1, 1 << 20);
         range("data.eval_batch_size", c.data.evalBatchSize, 1, 1 << 20);

@@ -12,7 +12,7 @@ import java.util.Map;
  * reference's names (e.g. T-RevSNN {@code channels, num_subnet, kernel_size, num_classes, save_memory}).
  */
 public final class TrainConfig {
-    /** Model family: {@code t-revsnn}, {@code revsnn} or {@code mpis}. */
+    /** Model family: {@code t-revsnn}, {@code revsnn}, {@code mpis} or {@code baseline} (BN-free spiking CNN). */
     public String family = "t-revsnn";
     /** Reference constructor arguments (validated by the family when the model is built). */
     public Map<String, Object> model = new LinkedHashMap<>();

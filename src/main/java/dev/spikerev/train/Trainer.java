@@ -9,6 +9,8 @@ import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamilies;
 import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.tensor.Natives;
+import dev.spikerev.train.distributed.DistGroup;
+import dev.spikerev.train.distributed.GradSync;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,15 @@ import static org.bytedeco.pytorch.global.torch.*;
  * Every step and every eval batch runs in its own {@link PointerScope}. {@code --resume} restores model, optimizer,
  * EMA, metrics and the exact position in the epoch, so a resumed run ends with the same weights as an uninterrupted
  * one (same seed, CPU).
+ *
+ * <p><b>Data-parallel</b> ({@code --nproc N}, see {@link dev.spikerev.train.distributed}): the lines marked
+ * {@code [ddp]} run only with a {@link DistGroup}. Every rank starts from rank 0's weights, trains on its shard of
+ * each epoch ({@code DataLoader.shard(rank, world)}, equal sizes), and replaces its gradients by their mean over the
+ * ranks before clipping and the optimizer step, so the weights stay equal on every rank. The logged train loss and
+ * accuracy are over all shards. Evaluation is sharded too: rank {@code r} scores a contiguous slice of the test set
+ * and the sums are all-reduced, giving the same numbers as one process (every rank needs them for {@code best.pth}
+ * and its eval time is divided by N). Only rank 0 writes checkpoints, metrics and plots; on {@code --resume} every
+ * rank loads the same checkpoint (checked).
  */
 public final class Trainer {
     /** What a finished (or stopped) run produced. */
@@ -41,8 +52,15 @@ public final class Trainer {
     private final boolean progress;
     private final Path runDir;
     private final Map<String, Object> meta = new LinkedHashMap<>();
+    private final DistGroup dist; // [ddp] null: a single process
 
     public Trainer(TrainConfig cfg, PrintStream log, boolean progress) {
+        this(cfg, log, progress, null);
+    }
+
+    /** A trainer for one rank of a data-parallel group ({@code dist} null: single process). */
+    public Trainer(TrainConfig cfg, PrintStream log, boolean progress, DistGroup dist) {
+        this.dist = dist;
         this.cfg = cfg;
         this.log = log;
         this.progress = progress;
@@ -63,10 +81,12 @@ public final class Trainer {
         Natives.setThreads(cfg.train.threads);
         manual_seed(cfg.train.seed);
         FamilyModel model = buildModel();
+        if (dist != null) GradSync.broadcastModule(dist, model.module()); // [ddp] every rank starts from rank 0's weights
         DataSources data = DataSources.of(cfg.data, timeSteps());
         DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
+                .shard(rank(), world()) // [ddp] this rank's shard (0 of 1: everything)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.trainTransform).build();
-        DataLoader testLoader = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
+        DataLoader testLoader = DataLoader.builder(testSlice(data.test)).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.testTransform).build();
         int stepsPerEpoch = trainLoader.numBatches();
         if (cfg.train.maxStepsPerEpoch > 0) stepsPerEpoch = Math.min(stepsPerEpoch, cfg.train.maxStepsPerEpoch);
@@ -98,7 +118,16 @@ public final class Trainer {
             correct = longOf(r.get("correct"), 0);
             seen = longOf(r.get("seen"), 0);
             metrics = Metrics.fromHistory(r.get("history"));
+            int savedWorld = intOf(r.get("world"), 1); // [ddp] a mid-epoch position is a batch index of that many shards
+            if (startBatch > 0 && savedWorld != world())
+                throw new ConfigException("--resume " + resumeFrom + ": saved mid-epoch by " + savedWorld + " process(es), resumed with "
+                        + world() + "; resume with --nproc " + savedWorld + " (or from an epoch-end checkpoint ckpt_epoch_*.pth)");
             log.printf("resumed from %s: epoch %d, batch %d, step %d%n", resumeFrom, startEpoch + 1, startBatch, globalStep);
+        }
+        if (dist != null) { // [ddp] every rank must continue from the same point
+            dist.checkSame("the resume step (global_step)", globalStep);
+            log.printf("data-parallel: rank %d of %d (%s), %d images per rank and step, global batch %d%n", dist.rank(), dist.world(),
+                    dist.backend().lowerName(), cfg.data.batchSize, cfg.data.batchSize * dist.world());
         }
         Files.createDirectories(runDir);
         log.printf("spikerev train: %s on %s (%d train / %d test images), %d epochs x %d steps, batch %d, %s lr %.3g, threads %d -> %s%n",
@@ -116,11 +145,13 @@ public final class Trainer {
                     double loss;
                     long ok;
                     int n;
+                    if (dist != null) dist.failpoint(globalStep); // [ddp] test hook (--fail-at-step)
                     try (PointerScope scope = new PointerScope(); Batch batch = it.next()) {
                         lr = schedule.lr(epoch + b / (double) stepsPerEpoch);
                         opt.setLr(lr);
                         Tensor[] out = model.forwardLoss(batch.input(), batch.target());
                         loss = out[1].item_double();
+                        if (dist != null) loss = dist.mean(loss); // [ddp] global batch loss: every rank takes the same NaN decision
                         if (!Double.isFinite(loss)) {
                             String msg = String.format("stopped: non-finite loss %s at epoch %d step %d; last good checkpoint kept in %s",
                                     loss, epoch + 1, b, runDir);
@@ -129,12 +160,17 @@ public final class Trainer {
                         }
                         opt.zeroGrad();
                         model.backward(out[1]);
+                        if (dist != null) GradSync.allReduceMean(dist, opt.params()); // [ddp] gradient of the global batch
                         if (cfg.train.clipGrad > 0) GradClip.adaptiveClipGrad(opt.params(), cfg.train.clipGrad, 1e-3, 2.0);
                         if (cfg.train.clipGradNorm > 0) GradClip.clipGradNorm(opt.params(), cfg.train.clipGradNorm);
                         opt.step();
                         if (ema != null) ema.update(StateDictIO.stateDict(model.module()));
                         ok = out[0].argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(batch.target()).sum().item_long();
                         n = batch.size();
+                        if (dist != null) { // [ddp] accuracy over all shards (equal shard sizes)
+                            ok = (long) dist.sum(ok)[0];
+                            n *= dist.world();
+                        }
                     }
                     globalStep++;
                     lossSum += loss * n;
@@ -148,18 +184,19 @@ public final class Trainer {
                     } else if (progress && (b + 1) % Math.max(1, stepsPerEpoch / 10) == 0) {
                         log.printf("  epoch %d step %d/%d: %s%n", epoch + 1, b + 1, stepsPerEpoch, status);
                     }
-                    if (cfg.train.checkpointEverySteps > 0 && globalStep % cfg.train.checkpointEverySteps == 0 && b + 1 < stepsPerEpoch)
+                    if (cfg.train.checkpointEverySteps > 0 && globalStep % cfg.train.checkpointEverySteps == 0 && b + 1 < stepsPerEpoch
+                            && isMain()) // [ddp] rank 0 writes
                         save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, epoch - 1, configMap,
                                 resumeState(epoch, b + 1, globalStep, lossSum, correct, seen, metrics));
                 }
             }
             startBatch = 0;
             double epochSeconds = seconds(e0);
-            double[] test = evaluate(model, testLoader);
+            double[] test = evaluateAll(model, testLoader);
             Double emaAcc = null;
             if (ema != null) {
                 StateDictIO.loadStateDict(emaModel.module(), ema.state(), true);
-                emaAcc = evaluate(emaModel, testLoader)[1];
+                emaAcc = evaluateAll(emaModel, testLoader)[1];
             }
             lastAcc = test[1];
             double epochAcc = emaAcc == null ? test[1] : Math.max(test[1], emaAcc);
@@ -182,6 +219,7 @@ public final class Trainer {
             lossSum = 0;
             correct = 0;
             seen = 0;
+            if (!isMain()) continue; // [ddp] rank 0 writes metrics, plots and checkpoints
             metrics.write(runDir);
             Plots.write(runDir, metrics.rows());
             Map<String, Object> resume = resumeState(epoch + 1, 0, globalStep, 0, 0, 0, metrics);
@@ -215,6 +253,29 @@ public final class Trainer {
             model.module().train(true);
         }
         return new double[]{loss / Math.max(1, seen), 100.0 * correct / Math.max(1, seen)};
+    }
+
+    // ---- [ddp] helpers: identity with one process
+    private int rank() { return dist == null ? 0 : dist.rank(); }
+
+    private int world() { return dist == null ? 1 : dist.world(); }
+
+    private boolean isMain() { return dist == null || dist.isMain(); }
+
+    /** [ddp] Rank r's contiguous slice {@code [r*n/W, (r+1)*n/W)} of the test set (all of it with one process). */
+    private dev.spikerev.data.Dataset testSlice(dev.spikerev.data.Dataset test) {
+        if (dist == null) return test;
+        long n = test.size();
+        return test.subset((int) (n * rank() / world()), (int) (n * (rank() + 1) / world()));
+    }
+
+    /** {@link #evaluate} over the whole test set: [ddp] the ranks' slice sums are all-reduced. */
+    private double[] evaluateAll(FamilyModel m, DataLoader slice) {
+        double[] r = evaluate(m, slice);
+        if (dist == null) return r;
+        double n = slice.dataset().size();
+        double[] s = dist.sum(r[0] * n, r[1] * n, n);
+        return new double[]{s[0] / Math.max(1, s[2]), s[1] / Math.max(1, s[2])};
     }
 
     private Path resolveResume() {
@@ -252,6 +313,7 @@ public final class Trainer {
 
     private void save(Path file, FamilyModel model, Optimizer opt, ModelEma ema, double maxAcc, int epoch,
                       Map<String, Object> config, Map<String, Object> resume) {
+        resume.put("world", (long) world()); // [ddp]
         try (PointerScope scope = new PointerScope()) {
             RunCheckpoint.save(file, StateDictIO.stateDict(model.module()), opt.stateDict(), ema == null ? null : ema.state(),
                     maxAcc, epoch, config, resume);
