@@ -63,10 +63,13 @@ public final class RevSFormer extends RevSNNNet {
             return cat(new TensorVector(t, t), 2);
         });
         Tensor y = block.forward(tokens);
-        return Scopes.keepOne(() -> {
+        tokens.close();
+        Tensor logits = Scopes.keepOne(() -> {
             Tensor f = y.flatten(3, -1).mean(new long[]{3}, false, new ScalarTypeOptional());
             return head.forward(f.mean(new long[]{0}, false, new ScalarTypeOptional()));
         });
+        y.close();
+        return logits;
     }
 
     /**

@@ -93,19 +93,25 @@ public final class RevSResNet extends RevSNNNet {
             if (input.dim() != 4) throw new IllegalArgumentException("CIFAR RevSResNet expects [B, C, H, W], found " + input.dim() + "-d input");
             x = Scopes.keepOne(() -> bn1.bn.forward(conv1.conv.forward(input)).unsqueeze(0).repeat(config.T(), 1, 1, 1, 1));
         }
+        // each stage's input handle is closed once used: autograd keeps what backward needs, nothing more
         for (int i = 0; i < stages.size(); i++) {
             if (i > 0) {
                 DownSample d = downs.get(i - 1);
                 Tensor xi = x;
                 x = Scopes.keepOne(() -> d.forward(xi));
+                xi.close();
             }
-            x = stages.get(i).forward(x);
+            Tensor xi = x;
+            x = stages.get(i).forward(xi);
+            xi.close();
         }
         Tensor feat = x;
-        return Scopes.keepOne(() -> {
+        Tensor logits = Scopes.keepOne(() -> {
             Tensor s = Seq.toAnn(sn1.forward(feat), z -> adaptive_avg_pool2d(z, new long[]{1, 1}));
             return fc.forward(s.flatten(2, -1)).mean(new long[]{0}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
         });
+        feat.close();
+        return logits;
     }
 
     /** A conv or BN, optionally wrapped as child {@code 0} (SeqToANNContainer in the DVS model). */

@@ -41,13 +41,19 @@ final class RevSequence extends SpikeModule {
     Tensor forward(Tensor x) {
         if (reversible) return engine.apply(x);
         TensorVector halves = x.chunk(2, 2);
-        Tensor x1 = halves.get(0), x2 = halves.get(1);
+        Tensor x1 = new Tensor(halves.get(0)), x2 = new Tensor(halves.get(1));
+        halves.close();
         for (RevBlock b : list) {
             final Tensor a = x1, c = x2;
             Tensor[] y = Scopes.keep(() -> b.forward(a, c));
+            a.close();
+            c.close();
             x1 = y[0];
             x2 = y[1];
         }
-        return cat(new TensorVector(x1, x2), 2);
+        Tensor out = cat(new TensorVector(x1, x2), 2);
+        x1.close();
+        x2.close();
+        return out;
     }
 }
