@@ -81,6 +81,53 @@ public final class MemoryBench {
         return rows;
     }
 
+    /**
+     * RevSNN rows (CIFAR shape {@code [batch, 3, img, img]}): reversible and plain (BPTT, same layers) for each depth at
+     * {@code depthT} time steps (axis {@code depth}), then for each T at depth {@code tDepth} (axis {@code T}).
+     * {@code model} {@code revsresnet}: depth = the variant number 21, 37 or 109 (planes 64,128,256,448);
+     * {@code revsformer}: depth = number of reversible blocks (embed {@code embed}, {@code heads} heads).
+     */
+    public static List<Row> revsnn(String model, int img, int batch, int[] depths, int depthT, int[] ts, int tDepth,
+                                   int embed, int heads, Integer classes, int reps) {
+        boolean resnet = model.equals("revsresnet");
+        if (!resnet && !model.equals("revsformer"))
+            throw new IllegalArgumentException("--model must be revsresnet or revsformer for revsnn, found '" + model + "'");
+        int nc = classes != null ? classes : resnet ? 100 : 10;
+        List<Row> rows = new ArrayList<>();
+        for (boolean rev : new boolean[]{true, false}) {
+            for (int d : depths)
+                rows.add(measure(rev ? "reversible" : "plain", "depth", d, revsnnMeta(resnet, d, depthT, embed, heads, nc, rev),
+                        new long[]{batch, 3, img, img}, nc, reps));
+            for (int t : ts)
+                rows.add(measure(rev ? "reversible" : "plain", "T", t, revsnnMeta(resnet, tDepth, t, embed, heads, nc, rev),
+                        new long[]{batch, 3, img, img}, nc, reps));
+        }
+        return rows;
+    }
+
+    static Map<String, Object> revsnnMeta(boolean resnet, int depth, int t, int embed, int heads, int classes, boolean rev) {
+        Map<String, Object> c = new LinkedHashMap<>();
+        if (resnet) {
+            c.put("cls", "RevSResNet");
+            c.put("layers", switch (depth) {
+                case 21 -> List.of(1, 1, 1, 1);
+                case 37 -> List.of(1, 2, 3, 2);
+                case 109 -> List.of(2, 4, 16, 4);
+                default -> throw new IllegalArgumentException("revsresnet depth must be 21, 37 or 109, found " + depth);
+            });
+            c.put("planes", List.of(64, 128, 256, 448));
+        } else {
+            c.put("cls", "rev_vit_snn");
+            c.put("embed_dims", embed);
+            c.put("num_heads", heads);
+            c.put("depths", depth);
+        }
+        c.put("num_classes", classes);
+        c.put("T", t);
+        c.put("reversible", rev);
+        return Map.of("family", "revsnn", "constructor", c);
+    }
+
     static List<Integer> channels(String model) {
         switch (model) {
             case "tiny": return List.of(64, 128, 256, 384);

@@ -36,16 +36,29 @@ public final class BenchCommand implements Callable<Integer> {
     static final class Memory implements Callable<Integer> {
         @Option(names = "--family", defaultValue = "t-revsnn", description = "Model family (default: ${DEFAULT-VALUE}).")
         String family;
-        @Option(names = "--model", defaultValue = "tiny", description = "t-revsnn: tiny, small or c0,c1,c2,c3 (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--model", description = "t-revsnn: tiny (default), small or c0,c1,c2,c3; revsnn: revsresnet (default) or revsformer.")
         String model;
-        @Option(names = "--img", defaultValue = "64", description = "Input height/width (default: ${DEFAULT-VALUE}).")
-        int img;
+        @Option(names = "--img", description = "Input height/width (default: 64 t-revsnn, 32 revsnn).")
+        Integer img;
+        @Option(names = "--depths", split = ",", defaultValue = "21,37",
+                description = "revsnn depth axis: revsresnet variants 21,37,109; revsformer block counts (default: 21,37 / 1,2,4).")
+        int[] depths;
+        @Option(names = "--depth-t", defaultValue = "4", description = "revsnn: T of the depth axis (default: ${DEFAULT-VALUE}).")
+        int depthT;
+        @Option(names = "--t", split = ",", defaultValue = "1,2,4", description = "revsnn T axis (default: ${DEFAULT-VALUE}).")
+        int[] ts;
+        @Option(names = "--t-depth", description = "revsnn: depth of the T axis (default: 21 revsresnet, 2 revsformer).")
+        Integer tDepth;
+        @Option(names = "--embed", defaultValue = "384", description = "revsformer embed dims (default: ${DEFAULT-VALUE}).")
+        int embed;
+        @Option(names = "--heads", defaultValue = "12", description = "revsformer heads (default: ${DEFAULT-VALUE}).")
+        int heads;
         @Option(names = "--batch", defaultValue = "8", description = "Batch size (default: ${DEFAULT-VALUE}).")
         int batch;
         @Option(names = "--subnets", split = ",", defaultValue = "4,8", description = "t-revsnn column counts (default: ${DEFAULT-VALUE}).")
         int[] subnets;
         @Option(names = "--kernel", defaultValue = "3") int kernel;
-        @Option(names = "--classes", defaultValue = "1000") int classes;
+        @Option(names = "--classes", description = "Classes (default: 1000 t-revsnn; revsnn 100 revsresnet, 10 revsformer).") Integer classes;
         @Option(names = "--reps", defaultValue = "3", description = "Measured steps per row, minimum taken (default: ${DEFAULT-VALUE}).")
         int reps;
         @Option(names = "--threads", defaultValue = "2") int threads;
@@ -61,13 +74,27 @@ public final class BenchCommand implements Callable<Integer> {
                 out.println("warning: MALLOC_MMAP_THRESHOLD_ is not set; RSS deltas will under-count freed memory (run via ./spikerev)");
             List<MemoryBench.Row> rows;
             switch (family) {
-                case "t-revsnn": rows = MemoryBench.trevsnn(model, img, batch, subnets, kernel, classes, reps); break;
-                default: throw new UserError("bench memory: family '" + family + "' is not wired yet (available: t-revsnn)");
+                case "t-revsnn":
+                    rows = MemoryBench.trevsnn(model == null ? "tiny" : model, img == null ? 64 : img, batch, subnets, kernel,
+                            classes == null ? 1000 : classes, reps);
+                    break;
+                case "revsnn": {
+                    String m = model == null ? "revsresnet" : model;
+                    if (!m.equals("revsresnet") && !m.equals("revsformer"))
+                        throw new UserError("bench memory --family revsnn: --model must be revsresnet or revsformer, found '" + m + "'");
+                    boolean resnet = m.equals("revsresnet");
+                    int[] ds = resnet || hasOption("--depths") ? depths : new int[]{1, 2, 4};
+                    rows = MemoryBench.revsnn(m, img == null ? 32 : img, batch, ds, depthT, ts,
+                            tDepth != null ? tDepth : resnet ? 21 : 2, embed, heads, classes, reps);
+                    break;
+                }
+                default: throw new UserError("bench memory: family '" + family + "' is not wired yet (available: t-revsnn, revsnn)");
             }
             out.printf("%-11s %-9s %6s %16s %16s%n", "variant", "axis", "value", "held MiB/img", "peak MiB/img");
             for (MemoryBench.Row r : rows)
                 out.printf("%-11s %-9s %6d %16.3f %16.3f%n", r.variant(), r.axis(), r.value(), r.heldPerImage() / 1048576.0, r.peakPerImage() / 1048576.0);
-            summarize(rows, out);
+            if (family.equals("revsnn")) summarizeRatios(rows, out);
+            else summarize(rows, out);
             if (json != null) {
                 List<Map<String, Object>> list = new ArrayList<>();
                 for (MemoryBench.Row r : rows) {
@@ -84,6 +111,23 @@ public final class BenchCommand implements Callable<Integer> {
             }
             out.flush();
             return ExitCodes.OK;
+        }
+
+        private boolean hasOption(String name) {
+            return spec.commandLine().getParseResult().hasMatchedOption(name);
+        }
+
+        /** For every (axis, value) measured both ways: plain/reversible held bytes per image. */
+        static void summarizeRatios(List<MemoryBench.Row> rows, PrintWriter out) {
+            for (MemoryBench.Row r : rows) {
+                if (!r.variant().equals("reversible")) continue;
+                for (MemoryBench.Row p : rows) {
+                    if (p.variant().equals("plain") && p.axis().equals(r.axis()) && p.value() == r.value())
+                        out.printf("%s=%d: plain/reversible held %.2fx (%.2f vs %.2f MiB/img), peak %.2fx%n", r.axis(), r.value(),
+                                p.heldPerImage() / r.heldPerImage(), p.heldPerImage() / 1048576.0, r.heldPerImage() / 1048576.0,
+                                p.peakPerImage() / r.peakPerImage());
+                }
+            }
         }
 
         /** Growth per added unit (reversible vs plain) and the ratio at the largest value. */

@@ -1,5 +1,6 @@
 package dev.spikerev.models;
 
+import dev.spikerev.models.revsnn.RevSNNFamily;
 import dev.spikerev.models.trevsnn.TRevSNNFamily;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -10,6 +11,7 @@ public final class ModelFamilies {
 
     static {
         register(new TRevSNNFamily());
+        register(new RevSNNFamily());
         register(new dev.spikerev.models.mpis.MpisFamily());
         register(new dev.spikerev.models.baseline.BaselineFamily());
     }

@@ -29,8 +29,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * Numerical parity of a model family against a golden fixture directory (layout: shared/fixtures/README.md):
  * {@code meta.json}, {@code model.pth}, {@code io.pt}, {@code checkpoint.pth}. Builds the model from
  * {@code meta.constructor}, loads {@code model.pth} strictly, then compares, group by group, with meta.json's
- * tolerances (element-wise {@code |a - b| <= atol + rtol * |b|}, never loosened; {@code noise_limited} keys at the
- * atol meta.json gives for them):
+ * tolerances (element-wise {@code |a - b| <= atol + rtol * |b|}, never loosened; {@code noise_limited} keys, and the
+ * quantities listed under {@code noise_limited.quantities}, at the atol meta.json gives for them):
  * <ol>
  *   <li>{@code logits_eval} (eval mode), {@code logits_train}, {@code loss}, {@code grads} (one backward),
  *       {@code buffers_after_train_forward} where present;</li>
@@ -209,6 +209,10 @@ public final class Parity {
             atol = num((Map<String, Object>) t, "atol", atol);
             rtol = num((Map<String, Object>) t, "rtol", rtol);
         }
+        // a quantity that depends on noise-limited keys (meta.json noise_limited.quantities) gets the atol given there
+        if (meta.get("noise_limited") instanceof Map<?, ?> nl && nl.get("quantities") instanceof Map<?, ?> q
+                && q.get(name) instanceof Number qa && qa.doubleValue() > atol)
+            atol = qa.doubleValue();
         compareWith(name, actual, expected, atol, rtol);
     }
 
@@ -217,6 +221,8 @@ public final class Parity {
         String worstKey = "";
         List<String> problems = new ArrayList<>();
         int noise = 0;
+        double worstExact = 0;
+        String worstExactKey = "";
         for (Map.Entry<String, Tensor> e : expected.entrySet()) {
             Tensor a = actual.get(e.getKey());
             if (a == null) { problems.add("missing " + e.getKey()); continue; }
@@ -231,10 +237,12 @@ public final class Parity {
             boolean ok = diff.numel() == 0 || diff.le(bd.abs().mul(new org.bytedeco.pytorch.Scalar(rtol)).add(new org.bytedeco.pytorch.Scalar(keyAtol))).all().item_bool();
             if (!ok) problems.add(e.getKey());
             if (d > worst) { worst = d; worstKey = e.getKey(); }
+            if (keyAtol == atol && d > worstExact) { worstExact = d; worstExactKey = e.getKey(); }
         }
         StringBuilder detail = new StringBuilder(expected.size() + " tensors");
         if (expected.size() > 1 && !worstKey.isEmpty()) detail.append(", worst ").append(worstKey);
-        if (noise > 0) detail.append(", ").append(noise).append(" noise-limited keys at atol ").append(noiseAtol);
+        if (noise > 0) detail.append(", ").append(noise).append(" noise-limited keys at atol ").append(noiseAtol)
+                .append(String.format(", others max %.4e (%s)", worstExact, worstExactKey));
         if (!problems.isEmpty()) detail.append(", failing: ").append(String.join(" ", problems.subList(0, Math.min(5, problems.size()))))
                 .append(problems.size() > 5 ? " +" + (problems.size() - 5) + " more" : "");
         Line l = new Line(name, worst, atol, rtol, problems.isEmpty() && !expected.isEmpty(), detail.toString());

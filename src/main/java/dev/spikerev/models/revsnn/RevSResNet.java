@@ -1,0 +1,162 @@
+package dev.spikerev.models.revsnn;
+
+import dev.spikerev.autograd.Surrogate;
+import dev.spikerev.nn.Conv2d;
+import dev.spikerev.nn.IFNeuron;
+import dev.spikerev.nn.LIFNeuron;
+import dev.spikerev.nn.MultiStepNeuron;
+import dev.spikerev.nn.SpikeModule;
+import dev.spikerev.tensor.Scopes;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.bytedeco.pytorch.BatchNorm2dImpl;
+import org.bytedeco.pytorch.BatchNormOptions;
+import org.bytedeco.pytorch.LinearImpl;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.Tensor;
+
+import static org.bytedeco.pytorch.global.torch.*;
+
+/**
+ * RevSResNet (reference {@code revs_resnet.py}). CIFAR:
+ * <pre>
+ *   x [B,3,32,32] -> conv1 3x3 (3 -> 2p0) -> bn1 -> repeat T -> [T,B,2p0,32,32]
+ *   -> layer1 -> ds1 -> layer2 -> ds2 -> layer3 -> ds3 -> layer4 -> sn1 -> avgpool -> fc (per t) -> mean over T
+ * </pre>
+ * DVS ({@code revs_resnet24}): {@code [B,T,2,128,128] -> permute -> conv1.0 (3x3 s2) -> bn1.0 -> avgpool(3,2,1)
+ * -> layer1 -> ds1 -> layer2 -> ds2 -> layer3 -> sn1 -> avgpool -> fc -> mean T}.
+ * Each {@code layer{i}} is a {@link RevSequence} of {@code layers[i]} blocks with F = G = {@link BasicResidualBlock}
+ * (planes[i]); {@code ds{i}} is {@code neuron -> AvgPool(3,2,1) -> conv1x1 -> BN}. Neurons: CIFAR IF (v_th 1,
+ * ATan(2)), DVS LIF (tau 1.5, Sigmoid(4)); all hard reset to 0 with detach_reset.
+ */
+public final class RevSResNet extends RevSNNNet {
+    private final Module2 conv1, bn1;
+    private final List<RevSequence> stages = new ArrayList<>();
+    private final List<DownSample> downs = new ArrayList<>();
+    private final MultiStepNeuron sn1;
+    private final LinearImpl fc;
+
+    public RevSResNet(RevSNNConfig cfg) {
+        super(cfg);
+        if (cfg.model() != RevSNNConfig.Model.REVSRESNET) throw new IllegalArgumentException("not a RevSResNet config: " + cfg.model());
+        boolean dvs = cfg.dvs();
+        Surrogate atan = Surrogate.atan(2.0);
+        Supplier<MultiStepNeuron> neuron = dvs ? () -> new LIFNeuron(1.5, 1.0, true) : () -> new IFNeuron(true, atan);
+        int[] planes = cfg.planes(), layers = cfg.layers();
+        long inplanes = planes[0] * 2L;
+        if (dvs) {
+            Conv2d c = new Conv2d(cfg.inChannels(), inplanes, 3, 2, 1, 1, false);
+            BatchNorm2dImpl b = new BatchNorm2dImpl(new BatchNormOptions(inplanes));
+            conv1 = register_module("conv1", new Module2(c, null).wrap());
+            bn1 = register_module("bn1", new Module2(null, b).wrap());
+        } else {
+            conv1 = new Module2(register_module("conv1", new Conv2d(cfg.inChannels(), inplanes, 3, 1, 1, 1, false)), null);
+            bn1 = new Module2(null, register_module("bn1", new BatchNorm2dImpl(new BatchNormOptions(inplanes))));
+        }
+        for (int i = 0; i < layers.length; i++) {
+            if (i > 0) downs.add(register_module("ds" + i, new DownSample(planes[i - 1] * 2L, planes[i] * 2L, neuron.get())));
+            List<RevBlock> blocks = new ArrayList<>();
+            for (int j = 0; j < layers[i]; j++)
+                blocks.add(new RevBlock(new BasicResidualBlock(planes[i], neuron), new BasicResidualBlock(planes[i], neuron)));
+            stages.add(register_module("layer" + (i + 1), new RevSequence(blocks, cfg.reversible())));
+        }
+        sn1 = register_module("sn1", neuron.get());
+        fc = register_module("fc", new LinearImpl(planes[planes.length - 1] * 2L, cfg.numClasses()));
+        initWeights();
+    }
+
+    /** kaiming_normal_(fan_out, relu) for every conv; BN 1/0 and Linear defaults stay. */
+    private void initWeights() {
+        try (NoGradGuard ng = new NoGradGuard()) {
+            StringTensorDict ps = named_parameters(true);
+            for (long i = 0; i < ps.size(); i++) {
+                Tensor p = ps.get(i).value();
+                if (p.dim() == 4) {
+                    double fanOut = p.size(0) * p.size(2) * p.size(3);
+                    p.normal_(0.0, Math.sqrt(2.0 / fanOut), new org.bytedeco.pytorch.GeneratorOptional());
+                }
+            }
+        }
+    }
+
+    @Override public Tensor forward(Tensor input) {
+        Tensor x;
+        if (config.dvs()) {
+            if (input.dim() != 5) throw new IllegalArgumentException("DVS RevSResNet expects [B, T, 2, H, W], found " + input.dim() + "-d input");
+            x = Scopes.keepOne(() -> Seq.toAnn(input.permute(1, 0, 2, 3, 4), z -> {
+                Tensor y = bn1.bn.forward(conv1.conv.forward(z));
+                return avg_pool2d(y, new long[]{3, 3}, new long[]{2, 2}, new long[]{1, 1}, false, true, new org.bytedeco.pytorch.LongOptional());
+            }));
+        } else {
+            if (input.dim() != 4) throw new IllegalArgumentException("CIFAR RevSResNet expects [B, C, H, W], found " + input.dim() + "-d input");
+            x = Scopes.keepOne(() -> bn1.bn.forward(conv1.conv.forward(input)).unsqueeze(0).repeat(config.T(), 1, 1, 1, 1));
+        }
+        // each stage's input handle is closed once used: autograd keeps what backward needs, nothing more
+        for (int i = 0; i < stages.size(); i++) {
+            if (i > 0) {
+                DownSample d = downs.get(i - 1);
+                Tensor xi = x;
+                x = Scopes.keepOne(() -> d.forward(xi));
+                xi.close();
+            }
+            Tensor xi = x;
+            x = stages.get(i).forward(xi);
+            xi.close();
+        }
+        Tensor feat = x;
+        Tensor logits = Scopes.keepOne(() -> {
+            Tensor s = Seq.toAnn(sn1.forward(feat), z -> adaptive_avg_pool2d(z, new long[]{1, 1}));
+            return fc.forward(s.flatten(2, -1)).mean(new long[]{0}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+        });
+        feat.close();
+        return logits;
+    }
+
+    /** A conv or BN, optionally wrapped as child {@code 0} (SeqToANNContainer in the DVS model). */
+    static final class Module2 extends SpikeModule {
+        final Conv2d conv;
+        final BatchNorm2dImpl bn;
+
+        Module2(Conv2d conv, BatchNorm2dImpl bn) {
+            this.conv = conv;
+            this.bn = bn;
+        }
+
+        /** Wrapped form: registers the layer as child "0". */
+        Module2 wrap() {
+            if (conv != null) register_module("0", conv);
+            if (bn != null) register_module("0", bn);
+            return this;
+        }
+    }
+
+    /** {@code DownSampleConv}: {@code 0} neuron, {@code 1 = SeqToANNContainer(AvgPool(3,2,1), conv1x1, BN)}. */
+    static final class DownSample extends SpikeModule {
+        final MultiStepNeuron neuron;
+        final Body body;
+
+        DownSample(long in, long out, MultiStepNeuron neuron) {
+            this.neuron = register_module("0", neuron);
+            this.body = register_module("1", new Body(in, out));
+        }
+
+        Tensor forward(Tensor x) { return Seq.toAnn(neuron.forward(x), body::forward); }
+
+        static final class Body extends SpikeModule {
+            final Conv2d conv;
+            final BatchNorm2dImpl bn;
+
+            Body(long in, long out) {
+                conv = register_module("1", new Conv2d(in, out, 1, 1, 0, 1, false));
+                bn = register_module("2", new BatchNorm2dImpl(new BatchNormOptions(out)));
+            }
+
+            Tensor forward(Tensor x) {
+                Tensor p = avg_pool2d(x, new long[]{3, 3}, new long[]{2, 2}, new long[]{1, 1}, false, true, new org.bytedeco.pytorch.LongOptional());
+                return bn.forward(conv.forward(p));
+            }
+        }
+    }
+}
