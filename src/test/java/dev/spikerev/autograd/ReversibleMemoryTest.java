@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
  * Bytes kept alive for backward (RSS after the forward minus RSS before it, activations >= 64 KiB are mmapped under
  * MALLOC_MMAP_THRESHOLD_=65536) for 2 and 8 blocks: flat for the reversible sequence, growing for plain autograd.
  */
+@org.junit.jupiter.api.Tag("memory")
 class ReversibleMemoryTest {
     static final int C = 16, N = 4, HW = 64, REPS = 5;
 

@@ -12,6 +12,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
 /** Activation-sized tensors kept alive by one spike op (output included), per mode: the documented trade-off. */
+@org.junit.jupiter.api.Tag("memory")
 class SpikeMemoryTest {
     static final long NUMEL = 2L << 20; // 8 MiB per float32 tensor
 

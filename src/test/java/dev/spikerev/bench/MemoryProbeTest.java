@@ -7,6 +7,7 @@ import dev.spikerev.tensor.Natives;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 
+@org.junit.jupiter.api.Tag("memory")
 class MemoryProbeTest {
     @Test
     void rssTracksA64MiBTensor() {

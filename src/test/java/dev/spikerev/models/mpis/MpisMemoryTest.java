@@ -20,6 +20,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * ({@code simulate_all_steps}), both gradient modes, each in a fresh JVM with {@code MALLOC_MMAP_THRESHOLD_=65536}
  * so freed tensors return to the OS.
  */
+@org.junit.jupiter.api.Tag("memory")
+@org.junit.jupiter.api.Tag("slow")
 class MpisMemoryTest {
     @BeforeAll
     static void threads() { Natives.setThreads(2); }

@@ -13,6 +13,8 @@ import org.junit.jupiter.api.Test;
  * Reversible RevSNN keeps less for backward than the same network run plain (BPTT), and the gap grows with depth:
  * each added reversible block costs the reversible network (almost) nothing.
  */
+@org.junit.jupiter.api.Tag("memory")
+@org.junit.jupiter.api.Tag("slow")
 class RevSNNMemoryTest {
     static Map<String, Object> meta(List<Integer> layers, boolean rev) {
         Map<String, Object> c = new LinkedHashMap<>();
