@@ -44,7 +44,7 @@ class TRevSNNCheckpointTest {
         Natives.setThreads(2);
         Path dir = Fixtures.of("t-revsnn", name);
         Path ref = dir.resolve("checkpoint.pth");
-        Path out = tmp.resolve(name + "_java_ckpt.pth");
+        Path out = tmp.resolve(name + "_java_ckpt.pth"), noEma = tmp.resolve(name + "_java_ckpt_no_ema.pth");
         Map<String, Object> meta = new ObjectMapper().readValue(dir.resolve("meta.json").toFile(), Map.class);
         try (PointerScope scope = new PointerScope()) {
             Contents c = TRevSNNCheckpoint.read(ref);
@@ -122,6 +122,8 @@ class TRevSNNCheckpointTest {
 
             // write from Java, read back in Java
             TRevSNNCheckpoint.write(out, net, lamb, ema, c.epoch(), c.maxAccuracy(), c.config());
+            TRevSNNCheckpoint.write(noEma, net, lamb, null, c.epoch(), c.maxAccuracy(), c.config());
+            assertNull(TRevSNNCheckpoint.read(noEma).ema());
             Contents back = TRevSNNCheckpoint.read(out);
             assertEquals(List.of("model", "optimizer", "max_accuracy", "epoch", "state_dict_ema", "config"), back.keys());
             assertEquals(c.config(), back.config());
@@ -138,6 +140,20 @@ class TRevSNNCheckpointTest {
         String report = Python.run(PY_COMPARE, out.toString(), ref.toString());
         System.out.print(report);
         assertTrue(report.contains("STRUCTURE OK"), report);
+        // optional (needs a reference clone): the reference's own utils.load_checkpoint resumes from the Java file
+        String refDir = System.getProperty("spikerev.trevsnn.ref");
+        if (refDir != null && !refDir.isBlank()) {
+            // with EMA: the reference puts the EMA weights into the model (checked against the file)
+            Python.Result r = Python.runFile(System.getProperty("spikerev.refpython"), Path.of("tools", "ref_resume.py"),
+                    out.toString(), "--ref-dir", refDir);
+            System.out.print(r.out());
+            assertEquals(0, r.exit(), r.out() + r.err());
+            // without EMA (key omitted): the model weights; eval logits = the fixture's after-steps logits
+            r = Python.runFile(System.getProperty("spikerev.refpython"), Path.of("tools", "ref_resume.py"),
+                    noEma.toString(), "--ref-dir", refDir, "--model-ema", "0", "--io", dir.resolve("io.pt").toString());
+            System.out.print(r.out());
+            assertEquals(0, r.exit(), r.out() + r.err());
+        }
     }
 
     /** Loads the Java file with weights_only=True and the reference file (trusted) and compares them. */
