@@ -30,7 +30,7 @@ import static org.bytedeco.pytorch.global.torch.stack;
  *
  * <p>With {@code -Dspikerev.trevsnn.ref=DIR} (a clone of BICLab/T-RevSNN; optionally
  * {@code -Dspikerev.refpython=PY}) it also runs (c): the reference factory model loads the file strictly and its eval
- * logits on the Java input equal Java's (atol 1e-4).
+ * logits on the Java input equal Java's (atol 1e-4). {@code -Dspikerev.trevsnn.img=224} changes the input size.
  */
 class TRevSNNPythonLoadTest {
     @TempDir Path tmp;
@@ -38,6 +38,7 @@ class TRevSNNPythonLoadTest {
     @ParameterizedTest
     @CsvSource({"tiny,3,64", "small,5,64"})
     void javaStateDictLoadsInPython(String name, int kernel, int img) {
+        img = Integer.getInteger("spikerev.trevsnn.img", img); // e.g. 224 for a full-size local check
         Natives.setThreads(2);
         Path sdFile = tmp.resolve(name + ".pth"), ioFile = tmp.resolve(name + "_io.pt");
         try (PointerScope scope = new PointerScope()) {
