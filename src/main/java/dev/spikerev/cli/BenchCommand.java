@@ -18,9 +18,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code spikerev bench ...}: memory (and later speed) benchmarks. */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: memory of a training step.",
-        subcommands = {BenchCommand.Memory.class})
+/** {@code spikerev bench ...}: memory ({@link Memory}) and speed ({@link BenchSpeed}) benchmarks. */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Benchmarks: memory and speed of a training step.",
+        subcommands = {BenchCommand.Memory.class, BenchSpeed.class})
 public final class BenchCommand implements Callable<Integer> {
     @Spec CommandSpec spec;
 

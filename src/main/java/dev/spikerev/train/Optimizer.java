@@ -317,6 +317,7 @@ public abstract class Optimizer implements AutoCloseable {
             for (double d : a) l.add(d);
             return l;
         }
+        if (v instanceof dev.spikerev.checkpoint.PyTuple t) return normalize(t.items()); // e.g. betas read from a torch file
         if (v instanceof List<?> l) {
             List<Object> c = new ArrayList<>();
             for (Object o : l) c.add(normalize(o));

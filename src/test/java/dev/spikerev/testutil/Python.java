@@ -63,4 +63,38 @@ public final class Python {
             throw new RuntimeException(e);
         }
     }
+
+    /** Outcome of {@link #runFile}. */
+    public record Result(int exit, String out, String err) {}
+
+    /**
+     * Runs a script file in place (so it can import modules next to it, e.g. {@code tools/}), with the given
+     * interpreter ({@code null}: {@link #interpreter()}); returns exit status, stdout and stderr without failing.
+     */
+    public static Result runFile(String python, Path script, String... args) {
+        try {
+            List<String> cmd = new ArrayList<>();
+            cmd.add(python == null ? interpreter() : python);
+            cmd.add(script.toString());
+            cmd.addAll(List.of(args));
+            ProcessBuilder pb = new ProcessBuilder(cmd);
+            pb.environment().put("OMP_NUM_THREADS", "2");
+            Path err = Files.createTempFile("spikerev-test", ".err");
+            pb.redirectError(err.toFile());
+            Process proc = pb.start();
+            byte[] out = proc.getInputStream().readAllBytes();
+            if (!proc.waitFor(900, TimeUnit.SECONDS)) {
+                proc.destroyForcibly();
+                throw new AssertionError("python timed out");
+            }
+            String errText = Files.readString(err);
+            Files.deleteIfExists(err);
+            return new Result(proc.exitValue(), new String(out, StandardCharsets.UTF_8), errText);
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RuntimeException(e);
+        }
+    }
 }

@@ -61,6 +61,17 @@ public final class TRevSNNFamily implements ModelFamily {
      */
     public static FamilyModel.Stepper lamb(TRevSNN net, double lr, double weightDecay, double eps, double[] betas,
                                            double maxGradNorm, boolean trustClip, double clipGrad, double agcEps) {
+        Optimizer opt = lambOptimizer(net, lr, weightDecay, eps, betas, maxGradNorm, trustClip);
+        return stepper(opt, clipGrad, agcEps);
+    }
+
+    /**
+     * The reference's {@code build_optimizer} for 'lamb': timm {@code Lamb(set_weight_decay groups, trust_clip, lr,
+     * eps, betas)}; group 0 = decayed (ndim &gt; 1, not .bias), group 1 = the rest with weight_decay 0. Parameter
+     * indices (the optimizer state_dict's keys) follow {@code named_parameters()} with shared tensors once.
+     */
+    public static Lamb lambOptimizer(TRevSNN net, double lr, double weightDecay, double eps, double[] betas,
+                                     double maxGradNorm, boolean trustClip) {
         Map<String, Object> opts = new LinkedHashMap<>();
         opts.put("lr", lr);
         opts.put("eps", eps);
@@ -68,7 +79,11 @@ public final class TRevSNNFamily implements ModelFamily {
         opts.put("weight_decay", weightDecay);
         opts.put("max_grad_norm", maxGradNorm);
         opts.put("trust_clip", trustClip);
-        Optimizer opt = new Lamb(ParamGroups.revcolWeightDecay(namedParameters(net), List.of(), List.of()), opts);
+        return new Lamb(ParamGroups.revcolWeightDecay(namedParameters(net), List.of(), List.of()), opts);
+    }
+
+    /** The reference recipe's step: adaptive gradient clipping (when {@code clipGrad > 0}), then {@code opt.step()}. */
+    public static FamilyModel.Stepper stepper(Optimizer opt, double clipGrad, double agcEps) {
         List<Tensor> params = opt.params();
         return new FamilyModel.Stepper() {
             @Override public void zeroGrad() { opt.zeroGrad(); }

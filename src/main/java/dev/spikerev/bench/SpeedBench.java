@@ -1,0 +1,116 @@
+package dev.spikerev.bench;
+
+import dev.spikerev.models.trevsnn.TRevSNN;
+import dev.spikerev.models.trevsnn.TRevSNNConfig;
+import dev.spikerev.models.trevsnn.TRevSNNFamily;
+import dev.spikerev.train.AdaptiveGradClip;
+import dev.spikerev.train.Lamb;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.NoGradGuard;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+import static org.bytedeco.pytorch.global.torch.*;
+
+/**
+ * Wall-clock speed of T-RevSNN on the CPU, the reference recipe (spec 8.3, fp32, no AMP):
+ * <ul>
+ *   <li>training step = train-mode forward + compound loss (label smoothing 0.1) + zero_grad + backward (reversible
+ *   when save_memory) + adaptive gradient clipping (0.02) + timm Lamb step (lr 2e-3, trust_clip, global-norm clip 1);</li>
+ *   <li>inference = eval-mode forward under no-grad.</li>
+ * </ul>
+ * Each measured call runs in its own {@code PointerScope}; {@code warmup} calls are run and dropped first.
+ * Weights: the reference initialisation with {@code manual_seed(0)}; input {@code randn}, labels {@code randint}.
+ */
+public final class SpeedBench {
+    private SpeedBench() {}
+
+    /** Order statistics of timings in seconds (quartiles by linear interpolation, as numpy's default). */
+    public record Stats(double median, double min, double max, double q1, double q3, int n) {
+        public static Stats of(double[] xs) {
+            double[] s = xs.clone();
+            Arrays.sort(s);
+            return new Stats(quantile(s, 0.5), s[0], s[s.length - 1], quantile(s, 0.25), quantile(s, 0.75), s.length);
+        }
+
+        static double quantile(double[] sorted, double q) {
+            double pos = q * (sorted.length - 1);
+            int lo = (int) Math.floor(pos), hi = (int) Math.ceil(pos);
+            return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+        }
+
+        public String format() {
+            return String.format("median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f, n=%d)", median, min, max, q1, q3, n);
+        }
+    }
+
+    /** One measured configuration. */
+    public record Result(String model, int kernel, int classes, int img, int batch, int threads, boolean saveMemory,
+                         Stats step, Stats inference) {}
+
+    public static TRevSNNConfig config(String model, int kernel, int classes, boolean saveMemory) {
+        long[] ch = MemoryBench.channels(model).stream().mapToLong(Integer::longValue).toArray();
+        return new TRevSNNConfig(ch, new long[]{1, 1, 1, 1}, 4, kernel, classes, 0.0, saveMemory, true, false, 3, 0);
+    }
+
+    public static Result trevsnn(String model, int kernel, int classes, int img, int batch, int threads, int steps,
+                                 int warmup, boolean saveMemory) {
+        if (img % 16 != 0) throw new IllegalArgumentException("--img must be a multiple of 16, found " + img);
+        if (steps < 1 || warmup < 0 || batch < 1) throw new IllegalArgumentException("--steps >= 1, --warmup >= 0, --batch >= 1");
+        set_num_threads(threads);
+        manual_seed(0);
+        TRevSNN net = new TRevSNN(config(model, kernel, classes, saveMemory));
+        Tensor x = randn(batch, 3, img, img);
+        Tensor y = randint(classes, new long[]{batch}, new TensorOptions(ScalarType.Long));
+        double[] stepTimes = new double[steps], inferTimes = new double[steps];
+        try (Lamb opt = TRevSNNFamily.lambOptimizer(net, 2e-3, 0.01, 1e-8, new double[]{0.9, 0.999}, 1.0, true)) {
+            List<Tensor> params = opt.params();
+            for (int i = 0; i < warmup + steps; i++) {
+                long t0 = System.nanoTime();
+                try (PointerScope scope = new PointerScope()) {
+                    net.train(true);
+                    List<Tensor> heads = net.forward(x);
+                    Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
+                    opt.zeroGrad();
+                    net.backward(loss);
+                    AdaptiveGradClip.apply(params, 0.02, 1e-3);
+                    opt.step();
+                }
+                if (i >= warmup) stepTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
+            }
+            net.train(false);
+            for (int i = 0; i < warmup + steps; i++) {
+                long t0 = System.nanoTime();
+                try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+                    List<Tensor> heads = net.forward(x);
+                    heads.get(heads.size() - 1).sum().item_double(); // forces completion (no-op on CPU, kept for devices)
+                }
+                if (i >= warmup) inferTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes));
+    }
+
+    /** 1-, 5- and 15-minute load averages from {@code /proc/loadavg} (empty where unavailable). */
+    public static double[] loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return new double[]{Double.parseDouble(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2])};
+        } catch (IOException | RuntimeException e) {
+            return new double[0];
+        }
+    }
+
+    static List<Double> list(double[] a) {
+        List<Double> l = new ArrayList<>();
+        for (double d : a) l.add(d);
+        return l;
+    }
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""Time the T-RevSNN reference (a local clone of BICLab/T-RevSNN) the way ``spikerev bench speed`` times Java.
+
+    python tools/bench_reference.py --ref-dir DIR [--model tiny|small|c0,c1,c2,c3] [--kernel 3] [--classes 1000]
+           [--img 64] [--batch 8] [--threads 2] [--steps 10] [--warmup 2] [--save-memory 1] [--timm auto|real|shim]
+
+Training step (reference recipe, fp32, no AMP): train-mode forward of the reference model + compound loss
+(label smoothing 0.1; heads weighted (i+1)/4, last head once more) + zero_grad + backward (the reference's
+reversible autograd Function when save_memory) + adaptive gradient clipping (0.02, eps 1e-3) + a Lamb step
+(timm's algorithm: global grad-norm clip 1.0, bias correction, weight decay 0.01 with trust ratio clipped at 1
+in the decayed group, lr 2e-3, eps 1e-8). Inference: eval-mode forward under no_grad.
+The loss, clipping and optimizer are written here (torch only) with the same arithmetic as the reference's
+timm-based ones; the model is the reference's own. Prints one JSON line (last line of stdout).
+Only the timing matters here: the weights are the reference initialisation (torch.manual_seed(0)).
+"""
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import trevsnn_ref  # noqa: E402
+
+
+def ce_smooth(logits, y, smoothing=0.1):
+    logp = F.log_softmax(logits, dim=-1)
+    nll = -logp.gather(dim=-1, index=y.unsqueeze(1)).squeeze(1)
+    return ((1.0 - smoothing) * nll + smoothing * (-logp.mean(dim=-1))).mean()
+
+
+def compound_loss(outs, y):
+    n = len(outs)
+    terms = [ce_smooth(o, y) * (i + 1) / n for i, o in enumerate(outs)] + [ce_smooth(outs[-1], y)]
+    return torch.stack(terms).sum()
+
+
+def unitwise_norm(x):
+    return x.norm(2.0) if x.ndim <= 1 else x.norm(2.0, dim=tuple(range(1, x.ndim)), keepdim=True)
+
+
+@torch.no_grad()
+def agc(params, clip=0.02, eps=1e-3):
+    for p in params:
+        if p.grad is None:
+            continue
+        max_norm = unitwise_norm(p).clamp_(min=eps).mul_(clip)
+        g_norm = unitwise_norm(p.grad)
+        scaled = p.grad * (max_norm / g_norm.clamp(min=1e-6))
+        p.grad.copy_(torch.where(g_norm < max_norm, p.grad, scaled))
+
+
+class Lamb:
+    def __init__(self, groups, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, max_grad_norm=1.0):
+        self.groups, self.lr, self.betas, self.eps, self.mgn = groups, lr, betas, eps, max_grad_norm
+        self.state = {}
+        for g in groups:
+            g["step"] = 0
+
+    def zero_grad(self):
+        for g in self.groups:
+            for p in g["params"]:
+                p.grad = None
+
+    @torch.no_grad()
+    def step(self):
+        b1, b2 = self.betas
+        grads = [p.grad for g in self.groups for p in g["params"] if p.grad is not None]
+        norm = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        clip = torch.clamp(norm / self.mgn, min=1.0)
+        for g in self.groups:
+            g["step"] += 1
+            bc1, bc2 = 1 - b1 ** g["step"], 1 - b2 ** g["step"]
+            wd = g["weight_decay"]
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.div_(clip)
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = (torch.zeros_like(p), torch.zeros_like(p))
+                m, v = st
+                m.mul_(b1).add_(grad, alpha=1 - b1)
+                v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+                u = (m / bc1) / (v.sqrt() / math.sqrt(bc2) + self.eps)
+                if wd != 0:
+                    u.add_(p, alpha=wd)
+                    w_norm, u_norm = p.norm(2.0), u.norm(2.0)
+                    r = torch.where(w_norm > 0, torch.where(u_norm > 0, w_norm / u_norm, 1.0), 1.0).clamp(max=1.0)
+                    u.mul_(r)
+                p.add_(u, alpha=-self.lr)
+
+
+def groups_of(model):
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():  # de-duplicated, as the reference's set_weight_decay sees them
+        if not p.requires_grad:
+            continue
+        (no_decay if p.ndim == 1 or name.endswith(".bias") else decay).append(p)
+    return [dict(params=decay, weight_decay=0.01), dict(params=no_decay, weight_decay=0.0)]
+
+
+def stats(xs, prefix):
+    s = sorted(xs)
+    q = statistics.quantiles(s, n=4, method="inclusive") if len(s) > 1 else [s[0]] * 3
+    return {prefix + "_s": statistics.median(s), prefix + "_min_s": s[0], prefix + "_max_s": s[-1],
+            prefix + "_q1_s": q[0], prefix + "_q3_s": q[2]}
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--ref-dir", required=True)
+    p.add_argument("--model", default="tiny")
+    p.add_argument("--kernel", type=int, default=3)
+    p.add_argument("--classes", type=int, default=1000)
+    p.add_argument("--img", type=int, default=64)
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--save-memory", type=int, default=1)
+    p.add_argument("--timm", default="auto", choices=["auto", "real", "shim"])
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    net = trevsnn_ref.load(a.ref_dir, a.timm)
+    torch.manual_seed(0)
+    model = trevsnn_ref.build(net, a.model, a.kernel, a.classes, save_memory=bool(a.save_memory))
+    if not a.save_memory and not hasattr(net.SubNet, "_forward_nonreverse"):
+        raise SystemExit("the reference has no plain (save_memory=False) path (SubNet._forward_nonreverse)")
+    x = torch.randn(a.batch, 3, a.img, a.img)
+    y = torch.randint(0, a.classes, (a.batch,))
+    opt = Lamb(groups_of(model))
+    params = [q for g in opt.groups for q in g["params"]]
+    steps = []
+    model.train()
+    for i in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        outs = model(x)
+        loss = compound_loss(outs, y)
+        opt.zero_grad()
+        loss.backward()
+        agc(params)
+        opt.step()
+        dt = time.perf_counter() - t0
+        del outs, loss
+        if i >= a.warmup:
+            steps.append(dt)
+        print("  step %d: %.4f s" % (i, dt), file=sys.stderr, flush=True)
+    model.eval()
+    infer = []
+    with torch.no_grad():
+        for i in range(a.warmup + a.steps):
+            t0 = time.perf_counter()
+            model(x)
+            dt = time.perf_counter() - t0
+            if i >= a.warmup:
+                infer.append(dt)
+    res = {"torch": torch.__version__, "timm": trevsnn_ref.TIMM_SOURCE, "threads": torch.get_num_threads(),
+           "load_avg": os.getloadavg()[0]}
+    res.update(stats(steps, "python_step"))
+    res.update(stats(infer, "python_infer"))
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
