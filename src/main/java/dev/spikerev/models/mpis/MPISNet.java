@@ -6,7 +6,13 @@ import dev.spikerev.autograd.FixedPointAdjoint;
 import dev.spikerev.nn.SpikeList;
 import dev.spikerev.tensor.Ops;
 import dev.spikerev.tensor.Scopes;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -17,6 +23,8 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.StringSharedModuleDict;
+import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.slf4j.Logger;
@@ -129,6 +137,42 @@ public class MPISNet extends SpikeModule {
         for (Module m : ms) l.add(m);
         return l;
     }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // parameters (live handles; the state_dict itself: dev.spikerev.nn.StateDictIO)
+
+    /**
+     * Live parameter handles under every state_dict path (aliases included), in PyTorch's state_dict order; unlike
+     * {@link dev.spikerev.nn.StateDictIO#stateDict} (detached) these carry {@code .grad()} and {@code requires_grad}.
+     */
+    public LinkedHashMap<String, Tensor> namedParameters() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        walkParameters(this, "", out);
+        return out;
+    }
+
+    private static void walkParameters(Module m, String prefix, Map<String, Tensor> out) {
+        StringTensorDict d = m.named_parameters(false);
+        for (long i = 0; i < d.size(); i++) out.put(prefix + d.get(i).key().getString(), d.get(i).value());
+        StringSharedModuleDict ch = m.named_children();
+        for (long i = 0; i < ch.size(); i++) walkParameters(ch.get(i).value(), prefix + ch.get(i).key().getString() + ".", out);
+    }
+
+    /**
+     * Python's {@code model.parameters()}: each tensor once, at its first state_dict path (= module pre-order, as
+     * {@code named_modules} visits each module once), frozen copy included. These are the optimizer's indices
+     * (spec 9.2: static 73, neuro 65).
+     */
+    public LinkedHashMap<String, Tensor> uniqueNamedParameters() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        Set<Long> seen = new HashSet<>();
+        for (Map.Entry<String, Tensor> e : namedParameters().entrySet())
+            if (seen.add(e.getValue().unsafeGetTensorImpl().address())) out.put(e.getKey(), e.getValue());
+        return out;
+    }
+
+    /** Values of {@link #uniqueNamedParameters()}. */
+    public List<Tensor> uniqueParameters() { return new ArrayList<>(uniqueNamedParameters().values()); }
 
     // ---------------------------------------------------------------------------------------------------------------
     // forward

@@ -9,8 +9,8 @@
  * {@code unit_leak: reject | count}, {@code simulate_all_steps}, {@code strict_reference}, {@code broyden_eps},
  * {@code broyden_rtol}. Defaults reproduce the reference.
  *
- * <p>Interim pieces to swap for shared ones when they land: {@link dev.spikerev.models.mpis.MpisStateDict}
- * (state_dict order / strict load / {@code parameters()} order) and {@link dev.spikerev.models.mpis.ReferenceSgd}
- * ({@code torch.optim.SGD}).
+ * <p>State dicts: {@link dev.spikerev.nn.StateDictIO} (PyTorch order, aliases listed under every path);
+ * {@link dev.spikerev.models.mpis.MPISNet#namedParameters()} / {@code uniqueParameters()} give live handles (grads,
+ * optimizer order). Optimizer: {@link dev.spikerev.train.SGD} via {@link dev.spikerev.models.mpis.MpisModel#sgd}.
  */
 package dev.spikerev.models.mpis;

@@ -1,18 +1,16 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.testutil.Fixtures;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -45,7 +43,7 @@ class MpisKeysTest {
             assertEquals(expected.size(), mine.size(), config + ": number of state_dict entries");
             for (int i = 0; i < expected.size(); i++) assertEquals(expected.get(i), mine.get(i), config + ": line " + (i + 1));
             long trainable = 0, frozen = 0;
-            for (Tensor p : MpisStateDict.uniqueParameters(net)) {
+            for (Tensor p : net.uniqueParameters()) {
                 if (p.requires_grad()) trainable += p.numel();
                 else frozen += p.numel();
             }
@@ -61,22 +59,25 @@ class MpisKeysTest {
         }
     }
 
-    /** {@code key | (shape) | dtype | param trainable/param frozen/buffer | alias-of}, as in the reference listing. */
+    /**
+     * {@code key | (shape) | dtype | param trainable/param frozen/buffer | alias-of}, as in the reference listing, from
+     * {@link StateDictIO#stateDict} (aliases = same storage address) and the live parameters (kind, requires_grad).
+     */
     static List<String> listing(MPISNet net) {
-        Set<Long> params = new HashSet<>();
-        TensorVector pv = net.parameters(true);
-        for (long i = 0; i < pv.size(); i++) params.add(pv.get(i).unsafeGetTensorImpl().address());
+        Map<Long, Tensor> params = new HashMap<>();
+        for (Tensor p : net.namedParameters().values()) params.put(p.data_ptr().address(), p);
         Map<Long, String> first = new HashMap<>();
         List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : MpisStateDict.of(net).entrySet()) {
+        for (Map.Entry<String, Tensor> e : StateDictIO.stateDict(net).entrySet()) {
             Tensor t = e.getValue();
-            long id = t.unsafeGetTensorImpl().address();
+            long id = t.data_ptr().address();
             String alias = first.containsKey(id) ? first.get(id) : "";
             first.putIfAbsent(id, e.getKey());
             long[] s = t.sizes().vec().get();
             String shape = s.length == 1 ? "(" + s[0] + ",)" : "(" + java.util.Arrays.stream(s).mapToObj(Long::toString).collect(Collectors.joining(", ")) + ")";
-            String dtype = t.scalar_type().value == 6 ? "float32" : t.scalar_type().value == 4 ? "int64" : "dtype" + t.scalar_type().value;
-            String kind = params.contains(id) ? (t.requires_grad() ? "param trainable" : "param frozen") : "buffer";
+            String dtype = StateDictIO.dtypeName(t);
+            Tensor live = params.get(id);
+            String kind = live != null ? (live.requires_grad() ? "param trainable" : "param frozen") : "buffer";
             out.add((e.getKey() + " | " + shape + " | " + dtype + " | " + kind + " | " + alias).strip());
         }
         return out;
