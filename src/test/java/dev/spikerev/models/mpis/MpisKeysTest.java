@@ -1,9 +1,12 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.checkpoint.TorchFile;
 import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.testutil.Python;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.testutil.Fixtures;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,6 +16,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -24,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * config validation of the port's switches.
  */
 class MpisKeysTest {
+    @TempDir Path tmp;
+
     @BeforeAll
     static void threads() { Natives.setThreads(2); }
 
@@ -57,6 +63,26 @@ class MpisKeysTest {
             assertEquals(exp[0], trainable, "trainable parameters (spec 4.3)");
             assertEquals(exp[1], frozen, "frozen copy (spec 4.3)");
         }
+    }
+
+    /**
+     * A Java-written ({@link TorchFile#saveStateDict}) full-size state_dict, read by Python ({@code torch.load(
+     * weights_only=True)}, test venv) and compared with the listing by {@code tools/check_keys.py}: keys in order,
+     * shapes, dtypes and alias groups (= shared storage in the file).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cifar10", "nmnist"})
+    void javaWrittenFullSizeStateDictMatchesListingInPython(String config) throws Exception {
+        Path file = tmp.resolve("mpis-" + config + ".pth");
+        try (PointerScope ps = new PointerScope()) {
+            MPISNet net = new MPISNet(config.equals("cifar10") ? MpisConfig.cifar(10) : MpisConfig.nmnist());
+            TorchFile.saveStateDict(file, StateDictIO.stateDict(net));
+        }
+        String out = Python.run(Files.readString(Path.of("tools/check_keys.py")), file.toString(),
+                Fixtures.of("mpis", "keys-" + config + ".txt").toString()).strip();
+        MpisAssert.report(config + ": " + out + " (" + Files.size(file) / 1_000_000 + " MB)");
+        assertTrue(out.startsWith("OK "), out);
+        Files.delete(file);
     }
 
     /**
