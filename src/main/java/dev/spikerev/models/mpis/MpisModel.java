@@ -1,5 +1,6 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.train.ParamGroup;
@@ -22,25 +23,48 @@ import static org.bytedeco.pytorch.global.torch.*;
  */
 public final class MpisModel implements FamilyModel {
     private final MPISNet net;
+    /** Non-null: the BPTT comparison ({@link MPISNet#forwardBptt}) with this surrogate instead of the reference. */
+    private final Surrogate bptt;
 
     public MpisModel(MpisConfig config) { this(new MPISNet(config)); }
 
-    public MpisModel(MPISNet net) { this.net = net; }
+    public MpisModel(MPISNet net) { this(net, null); }
+
+    private MpisModel(MPISNet net, Surrogate bptt) {
+        this.net = net;
+        this.bptt = bptt;
+    }
+
+    /**
+     * The BPTT-unrolled comparison of the same network ({@link MPISNet#forwardBptt}; not the reference): forward with a
+     * graph through all T steps and {@code sg} as spike surrogate, backward {@code loss.backward()}. For memory
+     * benchmarks; the default surrogate of the reference harness is {@code new Surrogate.Rectangular(vth)}.
+     */
+    public static MpisModel bptt(MpisConfig config, Surrogate sg) {
+        if (sg == null) throw new IllegalArgumentException("mpis bptt: a surrogate gradient is required");
+        return new MpisModel(new MPISNet(config.withOptions(config.options().withGradient(MpisConfig.Gradient.ONE_STEP))), sg);
+    }
+
+    /** Whether this is the BPTT comparison. */
+    public boolean isBptt() { return bptt != null; }
 
     public MPISNet net() { return net; }
 
     @Override public Module module() { return net; }
 
-    @Override public Tensor predict(Tensor input) { return net.forward(input); }
+    @Override public Tensor predict(Tensor input) { return bptt != null ? net.forwardBptt(input, bptt) : net.forward(input); }
 
     /** Training-mode forward + {@code cross_entropy(logits, target)}; switches the module to training mode. */
     @Override public Tensor[] forwardLoss(Tensor input, Tensor target) {
         net.train(true);
-        Tensor logits = net.forward(input);
+        Tensor logits = predict(input);
         return new Tensor[]{logits, cross_entropy(logits, target)};
     }
 
-    @Override public void backward(Tensor loss) { net.backward(loss); }
+    @Override public void backward(Tensor loss) {
+        if (bptt != null) loss.backward();
+        else net.backward(loss);
+    }
 
     /** The shared {@link SGD} as a {@link FamilyModel.Stepper}; {@link #sgd()} for its state (checkpoints). */
     public record SgdStepper(SGD sgd) implements Stepper {
