@@ -1,12 +1,17 @@
 package dev.spikerev.bench;
 
+import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamilies;
+import dev.spikerev.models.mpis.MpisConfig;
+import dev.spikerev.models.mpis.MpisModel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -43,23 +48,42 @@ public final class MemoryBench {
         manual_seed(0);
         Tensor x = randn(inputShape);
         Tensor y = randint(classes, new long[]{inputShape[0]}, new TensorOptions(ScalarType.Long));
-        long bestHeld = Long.MAX_VALUE, bestPeak = Long.MAX_VALUE;
+        return measure(variant, axis, value, m, x, y, reps);
+    }
+
+    /** Measures {@code m} (switched to training mode) on the batch {@code x}, labels {@code y}: minimum over {@code reps}. */
+    public static Row measure(String variant, String axis, long value, FamilyModel m, Tensor x, Tensor y, int reps) {
+        long[][] r = steps(m, x, y, reps);
+        return new Row(variant, axis, value, x.size(0), java.util.Arrays.stream(r[0]).min().getAsLong(),
+                java.util.Arrays.stream(r[1]).min().getAsLong());
+    }
+
+    /** {@code [held[], peak[]]} of {@code reps} training steps after one warm-up step (which allocates the .grad tensors). */
+    static long[][] steps(FamilyModel m, Tensor x, Tensor y, int reps) {
+        m.module().train(true);
+        long[] held = new long[reps], peak = new long[reps];
         for (int r = 0; r <= reps; r++) {
             System.gc();
             long before = MemoryProbe.rss();
             MemoryProbe.resetPeak();
-            long held;
+            long h;
             try (PointerScope s = new PointerScope()) {
                 Tensor[] lo = m.forwardLoss(x, y);
-                held = MemoryProbe.rss() - before;
+                h = MemoryProbe.rss() - before;
                 m.backward(lo[1]);
             }
-            long peak = MemoryProbe.peakRss() - before;
+            long p = MemoryProbe.peakRss() - before;
             if (r == 0) continue; // warm-up: allocates .grad tensors
-            bestHeld = Math.min(bestHeld, held);
-            bestPeak = Math.min(bestPeak, peak);
+            held[r - 1] = h;
+            peak[r - 1] = p;
         }
-        return new Row(variant, axis, value, inputShape[0], bestHeld, bestPeak);
+        return new long[][]{held, peak};
+    }
+
+    private static long median(long[] v) {
+        long[] c = v.clone();
+        java.util.Arrays.sort(c);
+        return c[(c.length - 1) / 2];
     }
 
     /** T-RevSNN rows: reversible and plain, for each subnet count (channels of {@code model}: tiny|small|c0,c1,c2,c3). */
@@ -142,5 +166,135 @@ public final class MemoryBench {
                     throw new IllegalArgumentException("--model must be tiny, small or four channel counts like 16,32,48,64, found '" + model + "'");
                 }
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------------ MPIS
+
+    /** MPIS model presets for {@code --model}: repo defaults and small widths. */
+    public static final List<String> MPIS_MODELS = List.of("cifar-small", "cifar10", "cifar100", "nmnist-small", "nmnist");
+
+    /**
+     * The MPIS network of a preset at {@code T} time steps (repo-default switches, dropout 0.2 as the scripts use):
+     * {@code cifar-small} static 32/64/64/128, {@code cifar10}/{@code cifar100} the repo's 128/256/512/1024,
+     * {@code nmnist-small} neuro 8/8/16, {@code nmnist} the repo's 32/32/64. Fusion width = the layer width
+     * (the reference hard-codes 256 / 32, equal at the repo defaults).
+     */
+    public static MpisConfig mpisConfig(String model, int t) {
+        MpisConfig c;
+        switch (model) {
+            case "cifar10": c = MpisConfig.cifar(10); break;
+            case "cifar100": c = MpisConfig.cifar(100); break;
+            case "nmnist": c = MpisConfig.nmnist(); break;
+            case "cifar-small": {
+                MpisConfig d = MpisConfig.cifar(10);
+                c = new MpisConfig(d.kind(), 3, 32, 64, 64, 128, 10, 3, 2, 1, false, 3, 4, 4, d.dropout(), d.threshold(), 1,
+                        d.vth(), d.leaky(), "broy", 64, new int[]{3, 32, 32}, d.options());
+                break;
+            }
+            case "nmnist-small": {
+                MpisConfig d = MpisConfig.nmnist();
+                c = new MpisConfig(d.kind(), 2, 8, 8, 16, 0, 10, 3, 2, 1, false, 3, 8, 8, d.dropout(), d.threshold(), 30,
+                        d.vth(), d.leaky(), "broy", 8, null, d.options());
+                break;
+            }
+            default:
+                throw new IllegalArgumentException("--model for mpis must be one of " + MPIS_MODELS + ", found '" + model + "'");
+        }
+        return c.withTimeStep(t);
+    }
+
+    /**
+     * One MPIS row in this JVM: {@code variant} one-step | implicit (the port's two gradient modes; every simulation
+     * step executed, as the reference does) or bptt ({@link MpisModel#bptt}, rectangular surrogate of width vth),
+     * batch {@code batch} of random input (static: N(0,1) images; neuro: Bernoulli(0.2) events {@code [B,2,32,32,T]}).
+     * Median over {@code reps} steps after a warm-up step (RSS deltas scatter in both directions; the minimum that the
+     * t-revsnn rows use picks the under-counts).
+     */
+    public static Row mpisRow(String model, String variant, int t, int batch, int reps) {
+        MpisConfig c = mpisConfig(model, t);
+        FamilyModel m;
+        switch (variant) {
+            case "one-step": m = new MpisModel(c.withOptions(c.options().withGradient(MpisConfig.Gradient.ONE_STEP))); break;
+            case "implicit": m = new MpisModel(c.withOptions(c.options().withGradient(MpisConfig.Gradient.IMPLICIT))); break;
+            case "bptt": m = MpisModel.bptt(c, new Surrogate.Rectangular(c.vth())); break;
+            default: throw new IllegalArgumentException("mpis variant must be one-step, implicit or bptt, found '" + variant + "'");
+        }
+        manual_seed(0);
+        boolean neuro = c.kind() == MpisConfig.Kind.NEURO;
+        Tensor x = neuro ? rand(new long[]{batch, c.cIn(), c.hHidden() * 4L, c.wHidden() * 4L, t}).lt(new Scalar(0.2)).to(ScalarType.Float)
+                : randn(batch, c.cIn(), c.hHidden() * 8L, c.wHidden() * 8L);
+        Tensor y = randint(c.numClasses(), new long[]{batch}, new TensorOptions(ScalarType.Long));
+        long[][] r = steps(m, x, y, reps);
+        return new Row(variant, "T", t, batch, median(r[0]), median(r[1]));
+    }
+
+    /**
+     * MPIS rows: for each T, each gradient mode in {@code gradients} (one-step, implicit) and, for T ≤ {@code bpttMaxT},
+     * the BPTT comparison. With {@code childJvm} every row runs in a fresh JVM (same classpath, {@code
+     * MALLOC_MMAP_THRESHOLD_=65536}): in one long-lived JVM, memory freed by an earlier row stays in the process (glibc
+     * arena holes, JIT/heap growth) and later rows reuse it without touching RSS, so their deltas under-count
+     * (measured: a second row in the same JVM can read tens of MB low); a fresh process per row makes the numbers
+     * independent of the row order. The child runs a fixed pre-touched serial-GC heap and only the C1 JIT, so heap
+     * growth/uncommit and compiler arenas do not move RSS during a step.
+     */
+    public static List<Row> mpis(String model, int batch, int[] ts, List<String> gradients, int bpttMaxT, int reps,
+                                 int threads, boolean childJvm, java.io.PrintWriter log) {
+        mpisConfig(model, ts.length == 0 ? 1 : ts[0]);                      // validate the preset early
+        List<String[]> plan = new ArrayList<>();
+        for (String g : gradients) for (int t : ts) plan.add(new String[]{g, Integer.toString(t)});
+        for (int t : ts) if (t <= bpttMaxT) plan.add(new String[]{"bptt", Integer.toString(t)});
+        List<Row> rows = new ArrayList<>();
+        for (String[] p : plan) {
+            int t = Integer.parseInt(p[1]);
+            Row r = childJvm ? childRow(model, p[0], t, batch, reps, threads) : mpisRow(model, p[0], t, batch, reps);
+            if (log != null) {
+                log.printf("  measured %-8s T=%-3d held %.3f MiB/img%n", r.variant(), t, r.heldPerImage() / 1048576.0);
+                log.flush();
+            }
+            rows.add(r);
+        }
+        return rows;
+    }
+
+    private static Row childRow(String model, String variant, int t, int batch, int reps, int threads) {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())
+            if (a.startsWith("-Dorg.bytedeco")) cmd.add(a);
+        // a fixed, pre-touched serial-GC heap and C1 only: the JVM's own memory does not move during a step
+        cmd.addAll(List.of("-XX:+UseSerialGC", "-Xms512m", "-Xmx512m", "-XX:+AlwaysPreTouch", "-XX:TieredStopAtLevel=1"));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), MemoryBench.class.getName(), "mpis-row", model, variant,
+                Integer.toString(t), Integer.toString(batch), Integer.toString(reps), Integer.toString(threads)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "65536");
+        try {
+            Process proc = pb.start();
+            String out = new String(proc.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int rc = proc.waitFor();
+            for (String l : out.split("\n"))
+                if (l.startsWith("ROW ")) {
+                    String[] f = l.trim().split(" ");
+                    return new Row(variant, "T", t, batch, Long.parseLong(f[1]), Long.parseLong(f[2]));
+                }
+            throw new IllegalStateException("bench memory: the child JVM for " + variant + " T=" + t + " exited " + rc
+                    + " without a measurement:\n" + out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Child-JVM entry: {@code mpis-row MODEL VARIANT T BATCH REPS THREADS} prints {@code ROW held peak} (bytes). */
+    public static void main(String[] args) {
+        if (args.length != 7 || !args[0].equals("mpis-row")) {
+            System.err.println("usage: MemoryBench mpis-row MODEL VARIANT T BATCH REPS THREADS");
+            System.exit(2);
+        }
+        dev.spikerev.tensor.Natives.setThreads(Integer.parseInt(args[6]));
+        Row r = mpisRow(args[1], args[2], Integer.parseInt(args[3]), Integer.parseInt(args[4]), Integer.parseInt(args[5]));
+        System.out.println("ROW " + r.heldBytes() + " " + r.peakBytes());
+        System.out.flush();
+        System.exit(0);
     }
 }

@@ -31,12 +31,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     @Command(name = "memory", mixinStandardHelpOptions = true,
-            description = {"Bytes a training step keeps for backward, per image: reversible vs plain (BPTT) networks.",
+            description = {"Bytes a training step keeps for backward, per image: reversible vs plain (BPTT) networks (t-revsnn),",
+                    "or MPIS one-step / implicit gradients vs a BPTT-unrolled copy over the number of time steps T (mpis).",
                     "Measured as host RSS deltas (run through ./spikerev, which sets MALLOC_MMAP_THRESHOLD_)."})
     static final class Memory implements Callable<Integer> {
         @Option(names = "--family", defaultValue = "t-revsnn", description = "Model family (default: ${DEFAULT-VALUE}).")
         String family;
-        @Option(names = "--model", description = "t-revsnn: tiny (default), small or c0,c1,c2,c3; revsnn: revsresnet (default) or revsformer.")
+        @Option(names = "--model", description = {"t-revsnn: tiny (default), small or c0,c1,c2,c3; revsnn: revsresnet (default) or revsformer;",
+                "mpis: cifar-small (default), cifar10, cifar100, nmnist-small, nmnist."})
         String model;
         @Option(names = "--img", description = "Input height/width (default: 64 t-revsnn, 32 revsnn).")
         Integer img;
@@ -62,6 +64,17 @@ public final class BenchCommand implements Callable<Integer> {
         @Option(names = "--reps", defaultValue = "3", description = "Measured steps per row, minimum taken (default: ${DEFAULT-VALUE}).")
         int reps;
         @Option(names = "--threads", defaultValue = "2") int threads;
+        @Option(names = "--T", split = ",", defaultValue = "4,8,16,32", description = "mpis: time steps (default: ${DEFAULT-VALUE}).")
+        int[] timeSteps;
+        @Option(names = "--gradient", split = ",", defaultValue = "one-step,implicit",
+                description = "mpis: gradient modes to measure: one-step, implicit (default: ${DEFAULT-VALUE}).")
+        List<String> gradients;
+        @Option(names = "--bptt-max-T", defaultValue = "32",
+                description = "mpis: also measure the BPTT-unrolled network for T up to this (0: none; default: ${DEFAULT-VALUE}).")
+        int bpttMaxT;
+        @Option(names = "--in-process", description = "mpis: measure every row in this JVM instead of a fresh child JVM per row "
+                + "(faster; later rows can under-count because freed memory is reused without growing RSS).")
+        boolean inProcess;
         @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
         Path json;
         @Spec CommandSpec spec;
@@ -88,7 +101,8 @@ public final class BenchCommand implements Callable<Integer> {
                             tDepth != null ? tDepth : resnet ? 21 : 2, embed, heads, classes, reps);
                     break;
                 }
-                default: throw new UserError("bench memory: family '" + family + "' is not wired yet (available: t-revsnn, revsnn)");
+                case "mpis": return mpis(out);
+                default: throw new UserError("bench memory: unknown family '" + family + "' (available: t-revsnn, revsnn, mpis)");
             }
             out.printf("%-11s %-9s %6s %16s %16s%n", "variant", "axis", "value", "held MiB/img", "peak MiB/img");
             for (MemoryBench.Row r : rows)
@@ -127,6 +141,63 @@ public final class BenchCommand implements Callable<Integer> {
                                 p.heldPerImage() / r.heldPerImage(), p.heldPerImage() / 1048576.0, r.heldPerImage() / 1048576.0,
                                 p.peakPerImage() / r.peakPerImage());
                 }
+            }
+        }
+
+        /** {@code --family mpis}: rows per (variant, T), a flatness summary, optional JSON. */
+        private Integer mpis(PrintWriter out) throws IOException {
+            String m = model == null ? "cifar-small" : model;
+            if (!MemoryBench.MPIS_MODELS.contains(m))
+                throw new UserError("bench memory: --model for mpis must be one of " + MemoryBench.MPIS_MODELS + ", found '" + m + "'");
+            for (String g : gradients)
+                if (!g.equals("one-step") && !g.equals("implicit"))
+                    throw new UserError("bench memory: --gradient takes one-step and/or implicit (BPTT rows: --bptt-max-T), found '" + g + "'");
+            for (int t : timeSteps) if (t < 1) throw new UserError("bench memory: --T values must be >= 1, found " + t);
+            if (batch < 1) throw new UserError("bench memory: --batch must be >= 1, found " + batch);
+            out.printf("mpis %s, batch %d, T %s, %s%n", m, batch, java.util.Arrays.toString(timeSteps),
+                    inProcess ? "all rows in this JVM" : "one fresh JVM per row");
+            out.flush();
+            List<MemoryBench.Row> rows = MemoryBench.mpis(m, batch, timeSteps, gradients, bpttMaxT, reps, threads, !inProcess, out);
+            out.printf("%-9s %4s %16s %16s%n", "variant", "T", "held MiB/img", "peak MiB/img");
+            for (MemoryBench.Row r : rows)
+                out.printf("%-9s %4d %16.3f %16.3f%n", r.variant(), r.value(), r.heldPerImage() / 1048576.0, r.peakPerImage() / 1048576.0);
+            summarizeMpis(rows, out);
+            if (json != null) {
+                List<Map<String, Object>> list = new ArrayList<>();
+                for (MemoryBench.Row r : rows) {
+                    Map<String, Object> e = new LinkedHashMap<>();
+                    e.put("variant", r.variant());
+                    e.put("T", r.value());
+                    e.put("batch", r.batch());
+                    e.put("bytes_per_image", Math.round(r.heldPerImage()));
+                    e.put("peak_bytes_per_image", Math.round(r.peakPerImage()));
+                    list.add(e);
+                }
+                Map<String, Object> doc = new LinkedHashMap<>();
+                doc.put("family", "mpis");
+                doc.put("model", m);
+                doc.put("batch", batch);
+                doc.put("child_jvm_per_row", !inProcess);
+                doc.put("rows", list);
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
+                out.println("wrote " + json);
+            }
+            out.flush();
+            return ExitCodes.OK;
+        }
+
+        /** Per variant: held bytes/image at the smallest and largest T and the change (flat = within ±5 %). */
+        static void summarizeMpis(List<MemoryBench.Row> rows, PrintWriter out) {
+            for (String v : List.of("one-step", "implicit", "bptt")) {
+                List<MemoryBench.Row> rs = rows.stream().filter(r -> r.variant().equals(v)).toList();
+                if (rs.size() < 2) continue;
+                MemoryBench.Row a = rs.stream().min(java.util.Comparator.comparingLong(MemoryBench.Row::value)).get();
+                MemoryBench.Row b = rs.stream().max(java.util.Comparator.comparingLong(MemoryBench.Row::value)).get();
+                double change = (b.heldPerImage() - a.heldPerImage()) / a.heldPerImage();
+                double perStep = (b.heldPerImage() - a.heldPerImage()) / (b.value() - a.value());
+                out.printf("%-9s T %d -> %d: held %.3f -> %.3f MiB/img (%+.1f%%, %+.4f MiB/img per step): %s%n", v, a.value(), b.value(),
+                        a.heldPerImage() / 1048576.0, b.heldPerImage() / 1048576.0, 100 * change, perStep / 1048576.0,
+                        Math.abs(change) <= 0.05 ? "flat in T (within 5%)" : change > 0 ? "grows with T" : "shrinks with T");
             }
         }
 

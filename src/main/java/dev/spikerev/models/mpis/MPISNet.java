@@ -3,10 +3,18 @@ package dev.spikerev.models.mpis;
 import dev.spikerev.nn.SpikeModule;
 import dev.spikerev.autograd.Broyden;
 import dev.spikerev.autograd.FixedPointAdjoint;
+import dev.spikerev.autograd.Surrogate;
+import dev.spikerev.autograd.SurrogateSpike;
 import dev.spikerev.nn.SpikeList;
 import dev.spikerev.tensor.Ops;
 import dev.spikerev.tensor.Scopes;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -17,6 +25,8 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.StringSharedModuleDict;
+import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.slf4j.Logger;
@@ -129,6 +139,42 @@ public class MPISNet extends SpikeModule {
         for (Module m : ms) l.add(m);
         return l;
     }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // parameters (live handles; the state_dict itself: dev.spikerev.nn.StateDictIO)
+
+    /**
+     * Live parameter handles under every state_dict path (aliases included), in PyTorch's state_dict order; unlike
+     * {@link dev.spikerev.nn.StateDictIO#stateDict} (detached) these carry {@code .grad()} and {@code requires_grad}.
+     */
+    public LinkedHashMap<String, Tensor> namedParameters() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        walkParameters(this, "", out);
+        return out;
+    }
+
+    private static void walkParameters(Module m, String prefix, Map<String, Tensor> out) {
+        StringTensorDict d = m.named_parameters(false);
+        for (long i = 0; i < d.size(); i++) out.put(prefix + d.get(i).key().getString(), d.get(i).value());
+        StringSharedModuleDict ch = m.named_children();
+        for (long i = 0; i < ch.size(); i++) walkParameters(ch.get(i).value(), prefix + ch.get(i).key().getString() + ".", out);
+    }
+
+    /**
+     * Python's {@code model.parameters()}: each tensor once, at its first state_dict path (= module pre-order, as
+     * {@code named_modules} visits each module once), frozen copy included. These are the optimizer's indices
+     * (spec 9.2: static 73, neuro 65).
+     */
+    public LinkedHashMap<String, Tensor> uniqueNamedParameters() {
+        LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
+        Set<Long> seen = new HashSet<>();
+        for (Map.Entry<String, Tensor> e : namedParameters().entrySet())
+            if (seen.add(e.getValue().unsafeGetTensorImpl().address())) out.put(e.getKey(), e.getValue());
+        return out;
+    }
+
+    /** Values of {@link #uniqueNamedParameters()}. */
+    public List<Tensor> uniqueParameters() { return new ArrayList<>(uniqueNamedParameters().values()); }
 
     // ---------------------------------------------------------------------------------------------------------------
     // forward
@@ -262,6 +308,60 @@ public class MPISNet extends SpikeModule {
         Tensor z = increModules.forward(downsamp.forward(headIn[0]).add(headIn[1]));
         z = z.reshape(p.b, -1);
         return classifier.forward(z);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // BPTT comparison (not the reference)
+
+    /**
+     * A plain BPTT execution of the same network, for memory comparisons (not the reference's training): the same
+     * layers, fusion and LIF dynamics as the simulation, but with autograd through all T steps, spikes
+     * {@code s = H(v − vth)} with the surrogate gradient {@code sg} ({@link SurrogateSpike}), every BN in the module's
+     * mode, the λ-weighted firing rate {@code a_k = Σ_t λ^{T−1−t} s_k,L2(t) / w(T)} as read-out (the IDE-FSNN rate,
+     * {@link MpisConfig.Readout#WEIGHTED_RATE}) and the head applied to it directly (no {@code f} step). Static input
+     * currents are constant, neuro ones per frame; the fusion conv takes part (and gets a gradient). Backward is
+     * {@code loss.backward()}; saved activations grow linearly with T. In eval mode {@code a} equals the
+     * weighted-rate read-out of {@link #forward} exactly. Same design as the reference harness's
+     * {@code bptt_static_logits} (rectangular surrogate of width vth there).
+     */
+    public Tensor forwardBptt(Tensor input, Surrogate sg) {
+        Prepared p = prepare(input);
+        tape = null;
+        SNNFunc.Stream[] s = snnFunc.streams;
+        int tt = config.timeStep();
+        IntFunction<Tensor[]> currents;
+        if (!p.neuro) {
+            Tensor x0 = networkX.forward(p.feat, BnMode.MODULE);
+            Tensor x1 = networkXN.forward(zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type()), BnMode.MODULE);
+            currents = t -> new Tensor[]{x0, x1};
+        } else {
+            Tensor u = p.input.permute(4, 0, 1, 2, 3);
+            Tensor x1 = networkXN.forward(zeros(p.b, p.input.size(1), p.h / 2, p.w / 2).to(p.input.scalar_type()), BnMode.MODULE);
+            currents = t -> new Tensor[]{networkX.forward(u.select(0, t), BnMode.MODULE), x1};
+        }
+        Tensor[][] v = new Tensor[2][3], sp = new Tensor[2][3];
+        Tensor[] rate = new Tensor[2];
+        for (int t = 0; t < tt; t++) {
+            Tensor[] x = currents.apply(t);
+            Tensor[] c = new Tensor[2];
+            for (int k = 0; k < 2; k++) c[k] = t == 0 ? x[k] : v[k][0].add(s[k].trans().forward(sp[k][2])).add(x[k]);
+            Tensor[] fused = {c[0].add(up(c[1])), snnFunc.downsample0_1.forward(c[0]).add(c[1])};
+            for (int k = 0; k < 2; k++) {
+                for (int l = 0; l < 3; l++) {
+                    Tensor vin = l == 0 ? fused[k] : (l == 1 ? s[k].l1() : s[k].l2()).forward(sp[k][l - 1], BnMode.MODULE);
+                    if (l > 0 && t > 0) vin = vin.add(v[k][l]);
+                    Tensor spike = SurrogateSpike.apply(vin.sub(vthT), sg);
+                    v[k][l] = vin.sub(spike.mul(vthT)).mul(lamT);
+                    sp[k][l] = spike;
+                }
+                rate[k] = t == 0 ? sp[k][2] : rate[k].mul(lamT).add(sp[k][2]);
+            }
+        }
+        Tensor w = readoutWeight();
+        Tensor a0 = rate[0].div(w), a1 = rate[1].div(w);
+        lastEquilibrium = new Tensor[]{a0.detach(), a1.detach()};
+        Tensor z = increModules.forward(downsamp.forward(a0).add(a1));
+        return classifier.forward(z.reshape(p.b, -1));
     }
 
     /** {@code x_k} of f: static {stem output, zeros}; neuro {λ-weighted frame average x_f (spec 5.5), zeros}. */

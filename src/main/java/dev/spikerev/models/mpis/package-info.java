@@ -9,8 +9,21 @@
  * {@code unit_leak: reject | count}, {@code simulate_all_steps}, {@code strict_reference}, {@code broyden_eps},
  * {@code broyden_rtol}. Defaults reproduce the reference.
  *
- * <p>Interim pieces to swap for shared ones when they land: {@link dev.spikerev.models.mpis.MpisStateDict}
- * (state_dict order / strict load / {@code parameters()} order) and {@link dev.spikerev.models.mpis.ReferenceSgd}
- * ({@code torch.optim.SGD}).
+ * <p>State dicts: {@link dev.spikerev.nn.StateDictIO} (PyTorch order, aliases listed under every path);
+ * {@link dev.spikerev.models.mpis.MPISNet#namedParameters()} / {@code uniqueParameters()} give live handles (grads,
+ * optimizer order). Optimizer: {@link dev.spikerev.train.SGD} via {@link dev.spikerev.models.mpis.MpisModel#sgd}.
+ * Training checkpoints in the scripts' layout ({@code epoch}, {@code module.}-prefixed {@code state_dict}, {@code acc},
+ * {@code best_acc}, {@code optimizer}): {@link dev.spikerev.models.mpis.MpisCheckpoint}; Python-side checks:
+ * {@code tools/check_keys.py}, {@code tools/check_checkpoint_mpis.py} (reference strict load, the scripts' resume code).
+ *
+ * <p>Parity: {@code spikerev parity --fixture .../mpis/<case>} adds the family groups {@code equilibrium},
+ * {@code state_after_one_train_forward}, {@code grads_implicit} (an implicit-mode copy of the model) and
+ * {@code grads_implicit.stem_fixture_bug} (asserts the fixture harness's one-step stem gradients, see
+ * {@link dev.spikerev.models.mpis.MpisModel#extraGroups}).
+ *
+ * <p>Memory: {@code spikerev bench memory --family mpis --model cifar-small --T 4,8,16,32} measures the bytes per image a
+ * training step holds for backward, for both gradient modes (flat in T: the simulation runs without a graph) and for a
+ * BPTT-unrolled copy of the same network ({@link dev.spikerev.models.mpis.MPISNet#forwardBptt}, growing linearly in T),
+ * each row in a fresh JVM ({@link dev.spikerev.bench.MemoryBench#mpis}).
  */
 package dev.spikerev.models.mpis;

@@ -1,12 +1,11 @@
 package dev.spikerev.models.mpis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.spikerev.checkpoint.TorchFile;
+import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.testutil.Fixtures;
-import dev.spikerev.testutil.Python;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -15,37 +14,37 @@ import java.util.Map;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * A golden-fixture case of the mpis family, read through a raw dump (index.txt + little-endian .bin files) that
- * {@code src/test/resources/mpis/dump_fixture.py} writes from model.pth / io.pt / checkpoint.pth with the project
- * venv's torch. Interim bridge until {@code dev.spikerev.checkpoint.TorchFile} reads .pt files in Java.
- * Names: {@code model/<key>}, {@code io/<key>[/<sub>]}, {@code ckpt/<key>[/...]}.
+ * A golden-fixture case of the mpis family: meta.json plus model.pth / io.pt / checkpoint.pth read with
+ * {@link TorchFile#load} (no Python). Tensors are addressed by path: {@code model/<key>},
+ * {@code io/<key>[/<nested key>...]}, {@code ckpt/<key>[/...]} (list indices and int keys as decimal strings).
+ * Loaded values are cached for the JVM's lifetime; {@link #tensor} hands out fresh copies.
  */
 final class MpisFixture {
     final String name;
     final Map<String, Object> meta;
-    private final Path dir;
-    private final Map<String, String[]> index = new LinkedHashMap<>();
+    final Path dir;
+    private final Map<String, Object> roots = new LinkedHashMap<>();
 
     @SuppressWarnings("unchecked")
     private MpisFixture(String name) {
         this.name = name;
-        Path caseDir = Fixtures.of("mpis", name);
+        dir = Fixtures.of("mpis", name);
         try {
-            meta = new ObjectMapper().readValue(caseDir.resolve("meta.json").toFile(), Map.class);
-            dir = Path.of("target", "mpis-fixtures", name);
-            Path idx = dir.resolve("index.txt");
-            if (!Files.exists(idx) || Files.getLastModifiedTime(idx).compareTo(Files.getLastModifiedTime(caseDir.resolve("io.pt"))) < 0) {
-                Path script = Path.of("src/test/resources/mpis/dump_fixture.py");
-                Python.run(Files.readString(script), caseDir.toAbsolutePath().toString(), dir.toAbsolutePath().toString());
-            }
-            for (String line : Files.readAllLines(idx)) {
-                if (line.isBlank()) continue;
-                String[] f = line.split("\t", -1);
-                index.put(f[0], f);
-            }
+            meta = new ObjectMapper().readValue(dir.resolve("meta.json").toFile(), Map.class);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        roots.put("model", keep(TorchFile.load(dir.resolve("model.pth"))));
+        roots.put("io", keep(TorchFile.load(dir.resolve("io.pt"))));
+        if (Files.isRegularFile(dir.resolve("checkpoint.pth"))) roots.put("ckpt", keep(TorchFile.load(dir.resolve("checkpoint.pth"))));
+    }
+
+    /** Pins every loaded tensor so that no caller's PointerScope frees the cached copy. */
+    private static Object keep(Object o) {
+        if (o instanceof Tensor t) t.retainReference();
+        else if (o instanceof Map<?, ?> m) m.values().forEach(MpisFixture::keep);
+        else if (o instanceof List<?> l) l.forEach(MpisFixture::keep);
+        return o;
     }
 
     private static final Map<String, MpisFixture> CACHE = new LinkedHashMap<>();
@@ -66,32 +65,42 @@ final class MpisFixture {
         return new double[]{l.get(0).doubleValue(), l.get(1).doubleValue()};
     }
 
-    boolean has(String name) { return index.containsKey(name); }
-
-    /** A fresh tensor (a new copy on every call). */
-    Tensor tensor(String name) {
-        String[] f = index.get(name);
-        if (f == null) throw new IllegalArgumentException("fixture " + this.name + ": no tensor '" + name + "'");
-        long[] shape = f[2].isEmpty() ? new long[0] : java.util.Arrays.stream(f[2].split(",")).mapToLong(Long::parseLong).toArray();
-        try {
-            ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve(f[3]))).order(ByteOrder.LITTLE_ENDIAN);
-            switch (f[1]) {
-                case "float32": { float[] a = new float[bb.remaining() / 4]; bb.asFloatBuffer().get(a); return Tensor.create(a, shape); }
-                case "float64": { double[] a = new double[bb.remaining() / 8]; bb.asDoubleBuffer().get(a); return Tensor.create(a, shape); }
-                case "int64": { long[] a = new long[bb.remaining() / 8]; bb.asLongBuffer().get(a); return Tensor.create(a, shape); }
-                default: throw new IllegalArgumentException("fixture dtype " + f[1] + " not supported here (" + name + ")");
+    /** The loaded value at {@code path} (shared, do not modify), or null. */
+    Object value(String path) {
+        String[] parts = path.split("/");
+        Object o = roots.get(parts[0]);
+        for (int i = 1; i < parts.length && o != null; i++) {
+            if (o instanceof Map<?, ?> m) {
+                Object next = m.get(parts[i]);
+                if (next == null) {
+                    for (Map.Entry<?, ?> e : m.entrySet())
+                        if (String.valueOf(e.getKey()).equals(parts[i])) { next = e.getValue(); break; }
+                }
+                o = next;
+            } else if (o instanceof List<?> l) {
+                int idx = Integer.parseInt(parts[i]);
+                o = idx < l.size() ? l.get(idx) : null;
+            } else {
+                return null;
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
+        return o;
     }
 
-    /** All tensors under {@code prefix + "/"}, keyed by the rest of the name, in file order. */
+    boolean has(String path) { return value(path) instanceof Tensor; }
+
+    /** A fresh tensor (a new copy on every call). */
+    Tensor tensor(String path) {
+        if (!(value(path) instanceof Tensor t)) throw new IllegalArgumentException("fixture " + name + ": no tensor '" + path + "'");
+        return t.clone();
+    }
+
+    /** All tensors directly under {@code prefix} (a map), keyed by their name, in file order; fresh copies. */
     LinkedHashMap<String, Tensor> group(String prefix) {
         LinkedHashMap<String, Tensor> out = new LinkedHashMap<>();
-        String p = prefix + "/";
-        for (String k : index.keySet())
-            if (k.startsWith(p) && !k.substring(p.length()).contains("/")) out.put(k.substring(p.length()), tensor(k));
+        if (!(value(prefix) instanceof Map<?, ?> m)) throw new IllegalArgumentException("fixture " + name + ": no map '" + prefix + "'");
+        for (Map.Entry<?, ?> e : m.entrySet())
+            if (e.getValue() instanceof Tensor t) out.put(String.valueOf(e.getKey()), t.clone());
         return out;
     }
 
@@ -100,7 +109,7 @@ final class MpisFixture {
         MpisConfig cfg = MpisConfig.fromConstructor(constructor(), null);
         if (options != null) cfg = cfg.withOptions(options);
         MPISNet net = new MPISNet(cfg);
-        MpisStateDict.load(net, group("model"));
+        StateDictIO.loadStateDict(net, group("model"), true);
         return net;
     }
 }

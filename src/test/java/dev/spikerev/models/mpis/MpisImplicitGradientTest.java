@@ -2,6 +2,7 @@ package dev.spikerev.models.mpis;
 
 import dev.spikerev.autograd.Broyden;
 import dev.spikerev.autograd.FixedPointAdjoint;
+import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.tensor.Natives;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -72,7 +73,7 @@ class MpisImplicitGradientTest {
         net.zero_grad(true);
         Tensor loss = cross_entropy(net.forwardFromEquilibrium(x, a), y);
         net.backward(loss);
-        Map<String, Tensor> sd = MpisStateDict.of(net), out = new LinkedHashMap<>();
+        Map<String, Tensor> sd = net.namedParameters(), out = new LinkedHashMap<>();
         for (String k : CHECKED) out.put(k, new Tensor(sd.get(k).grad()).clone());
         return out;
     }
@@ -90,7 +91,7 @@ class MpisImplicitGradientTest {
             }
             Map<String, Tensor> gi = gradients(imp, x, y, start), g1 = gradients(one, x, y, start);
             Broyden.Result[] r = imp.lastSolve();
-            Map<String, Tensor> params = MpisStateDict.of(imp);
+            Map<String, Tensor> params = imp.namedParameters();
             manual_seed(7);
             double eps = 1e-6, worstImplicit = 0, worstOneStepImplicitPart = 0;
             List<String> lines = new ArrayList<>();
@@ -152,7 +153,7 @@ class MpisImplicitGradientTest {
                 c.put("threshold", iters);
                 MpisConfig cfg = MpisConfig.fromConstructor(c, Map.of("gradient", "implicit", "broyden_eps", 0.0, "broyden_rtol", 0.0));
                 MPISNet net = new MPISNet(cfg);
-                MpisStateDict.load(net, f.group("model"));
+                StateDictIO.loadStateDict(net, f.group("model"), true);
                 List<String> warnings = new ArrayList<>();
                 net.onWarning(warnings::add);
                 net.train(true);
@@ -160,7 +161,7 @@ class MpisImplicitGradientTest {
                 net.backward(loss);
                 assertFalse(warnings.isEmpty(), "expected a non-convergence warning");
                 assertTrue(warnings.get(0).contains("did not converge"), warnings.get(0));
-                Map<String, Tensor> sd = MpisStateDict.of(net);
+                Map<String, Tensor> sd = net.namedParameters();
                 int n = 0;
                 for (String k : f.group("io/grads").keySet()) {
                     Tensor g = sd.get(k).grad();

@@ -1,20 +1,22 @@
 package dev.spikerev.models.mpis;
 
+import dev.spikerev.checkpoint.TorchFile;
+import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.testutil.Python;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.testutil.Fixtures;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -26,6 +28,8 @@ import static org.junit.jupiter.api.Assertions.*;
  * config validation of the port's switches.
  */
 class MpisKeysTest {
+    @TempDir Path tmp;
+
     @BeforeAll
     static void threads() { Natives.setThreads(2); }
 
@@ -45,7 +49,7 @@ class MpisKeysTest {
             assertEquals(expected.size(), mine.size(), config + ": number of state_dict entries");
             for (int i = 0; i < expected.size(); i++) assertEquals(expected.get(i), mine.get(i), config + ": line " + (i + 1));
             long trainable = 0, frozen = 0;
-            for (Tensor p : MpisStateDict.uniqueParameters(net)) {
+            for (Tensor p : net.uniqueParameters()) {
                 if (p.requires_grad()) trainable += p.numel();
                 else frozen += p.numel();
             }
@@ -61,22 +65,45 @@ class MpisKeysTest {
         }
     }
 
-    /** {@code key | (shape) | dtype | param trainable/param frozen/buffer | alias-of}, as in the reference listing. */
+    /**
+     * A Java-written ({@link TorchFile#saveStateDict}) full-size state_dict, read by Python ({@code torch.load(
+     * weights_only=True)}, test venv) and compared with the listing by {@code tools/check_keys.py}: keys in order,
+     * shapes, dtypes and alias groups (= shared storage in the file).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cifar10", "nmnist"})
+    void javaWrittenFullSizeStateDictMatchesListingInPython(String config) throws Exception {
+        Path file = tmp.resolve("mpis-" + config + ".pth");
+        try (PointerScope ps = new PointerScope()) {
+            MPISNet net = new MPISNet(config.equals("cifar10") ? MpisConfig.cifar(10) : MpisConfig.nmnist());
+            TorchFile.saveStateDict(file, StateDictIO.stateDict(net));
+        }
+        String out = Python.run(Files.readString(Path.of("tools/check_keys.py")), file.toString(),
+                Fixtures.of("mpis", "keys-" + config + ".txt").toString()).strip();
+        MpisAssert.report(config + ": " + out + " (" + Files.size(file) / 1_000_000 + " MB)");
+        assertTrue(out.startsWith("OK "), out);
+        Files.delete(file);
+    }
+
+    /**
+     * {@code key | (shape) | dtype | param trainable/param frozen/buffer | alias-of}, as in the reference listing, from
+     * {@link StateDictIO#stateDict} (aliases = same storage address) and the live parameters (kind, requires_grad).
+     */
     static List<String> listing(MPISNet net) {
-        Set<Long> params = new HashSet<>();
-        TensorVector pv = net.parameters(true);
-        for (long i = 0; i < pv.size(); i++) params.add(pv.get(i).unsafeGetTensorImpl().address());
+        Map<Long, Tensor> params = new HashMap<>();
+        for (Tensor p : net.namedParameters().values()) params.put(p.data_ptr().address(), p);
         Map<Long, String> first = new HashMap<>();
         List<String> out = new ArrayList<>();
-        for (Map.Entry<String, Tensor> e : MpisStateDict.of(net).entrySet()) {
+        for (Map.Entry<String, Tensor> e : StateDictIO.stateDict(net).entrySet()) {
             Tensor t = e.getValue();
-            long id = t.unsafeGetTensorImpl().address();
+            long id = t.data_ptr().address();
             String alias = first.containsKey(id) ? first.get(id) : "";
             first.putIfAbsent(id, e.getKey());
             long[] s = t.sizes().vec().get();
             String shape = s.length == 1 ? "(" + s[0] + ",)" : "(" + java.util.Arrays.stream(s).mapToObj(Long::toString).collect(Collectors.joining(", ")) + ")";
-            String dtype = t.scalar_type().value == 6 ? "float32" : t.scalar_type().value == 4 ? "int64" : "dtype" + t.scalar_type().value;
-            String kind = params.contains(id) ? (t.requires_grad() ? "param trainable" : "param frozen") : "buffer";
+            String dtype = StateDictIO.dtypeName(t);
+            Tensor live = params.get(id);
+            String kind = live != null ? (live.requires_grad() ? "param trainable" : "param frozen") : "buffer";
             out.add((e.getKey() + " | " + shape + " | " + dtype + " | " + kind + " | " + alias).strip());
         }
         return out;

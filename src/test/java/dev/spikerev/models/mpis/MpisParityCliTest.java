@@ -11,7 +11,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code spikerev parity} on every MPIS golden case: all groups within meta.json's tolerances. */
+/**
+ * {@code spikerev parity} on every MPIS golden case: all groups within meta.json's tolerances, {@code grads_implicit}
+ * (implicit-mode copy built inside the family's extra groups) included.
+ */
 class MpisParityCliTest {
     @TempDir Path tmp;
 
@@ -25,10 +28,13 @@ class MpisParityCliTest {
         String text = out.toString();
         System.out.println(text);
         assertEquals(0, rc, text + err);
-        assertTrue(text.contains("parity: 9/9 passed"), text);
+        boolean stem = name.startsWith("static");   // only the static fixture has stem keys (fixture bug asserted as its own group)
+        int groups = stem ? 11 : 10;
+        assertTrue(text.contains("parity: " + groups + "/" + groups + " passed"), text);
         for (String g : new String[]{"logits_eval", "logits_train", "loss", "grads", "equilibrium",
-                "state_after_one_train_forward", "after_steps", "logits_eval_after_steps", "checkpoint.model"})
+                "state_after_one_train_forward", "grads_implicit", "after_steps", "logits_eval_after_steps", "checkpoint.model"})
             assertTrue(text.lines().anyMatch(l -> l.startsWith(g + " ") && l.contains("PASS")), g + " missing:\n" + text);
+        assertEquals(stem, text.lines().anyMatch(l -> l.startsWith(MpisModel.STEM_BUG_GROUP + " ") && l.contains("PASS")), text);
         assertTrue(ckpt.toFile().length() > 0);
     }
 }

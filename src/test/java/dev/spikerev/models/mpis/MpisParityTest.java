@@ -2,6 +2,8 @@ package dev.spikerev.models.mpis;
 
 import dev.spikerev.autograd.Broyden;
 import dev.spikerev.models.FamilyModel;
+import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.train.SGD;
 import dev.spikerev.tensor.Natives;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +37,7 @@ class MpisParityTest {
         MpisFixture f = MpisFixture.load(c);
         try (PointerScope ps = new PointerScope()) {
             MPISNet net = new MPISNet(MpisConfig.fromConstructor(f.constructor(), null));
-            LinkedHashMap<String, Tensor> mine = MpisStateDict.of(net), ref = f.group("model");
+            LinkedHashMap<String, Tensor> mine = StateDictIO.stateDict(net), ref = f.group("model");
             assertEquals(new ArrayList<>(ref.keySet()), new ArrayList<>(mine.keySet()), "state_dict keys (order included)");
             for (String k : ref.keySet()) {
                 assertEquals(shape(ref.get(k)), shape(mine.get(k)), k + " shape");
@@ -82,7 +84,7 @@ class MpisParityTest {
             double dloss = close(c + " loss", out[1], f.tensor("io/loss"), tls[0], tls[1]);
             Tensor[] eq = net.lastEquilibrium();
             for (int k = 0; k < 2; k++) exact(c + " equilibrium train." + k, eq[k], f.tensor("io/equilibrium/train." + k));
-            Map<String, Tensor> sd = MpisStateDict.of(net);
+            Map<String, Tensor> sd = StateDictIO.stateDict(net), params = net.namedParameters();
             double dbn = 0;
             for (Map.Entry<String, Tensor> e : f.group("io/state_after_one_train_forward").entrySet()) {
                 if (e.getKey().endsWith("num_batches_tracked")) exact(e.getKey(), sd.get(e.getKey()), e.getValue());
@@ -92,7 +94,7 @@ class MpisParityTest {
             LinkedHashMap<String, Tensor> expected = f.group("io/grads");
             Map<String, Tensor> grads = new LinkedHashMap<>();
             for (String k : expected.keySet()) {
-                Tensor p = sd.get(k);
+                Tensor p = params.get(k);
                 assertNotNull(p, "no parameter " + k);
                 assertTrue(p.grad().defined(), k + " has no gradient");
                 grads.put(k, p.grad());
@@ -100,8 +102,9 @@ class MpisParityTest {
             double dg = closeAll(c + " grads", grads, expected, tg[0], tg[1]);
             // parameters without gradient: the fusion conv and the frozen copy
             int withGrad = 0;
-            for (String k : MpisStateDict.uniqueParameterNames(net)) {
-                boolean has = sd.get(k).grad().defined();
+            for (Map.Entry<String, Tensor> e : net.uniqueNamedParameters().entrySet()) {
+                String k = e.getKey();
+                boolean has = e.getValue().grad().defined();
                 if (has) withGrad++;
                 if (k.startsWith("snn_func_copy.") || k.startsWith("snn_func.downsample0_1."))
                     assertFalse(has, k + " must not receive a gradient");
@@ -133,7 +136,7 @@ class MpisParityTest {
                     dLoss = Math.max(dLoss, close(c + " after_steps_losses[" + i + "]", out[1], expLosses.select(0, i), tls[0], tls[1]));
                 }
             }
-            Map<String, Tensor> sd = MpisStateDict.of(model.net());
+            Map<String, Tensor> sd = StateDictIO.stateDict(model.net());
             double dState = 0;
             int n = 0;
             for (Map.Entry<String, Tensor> e : f.group("io/after_steps").entrySet()) {
@@ -145,17 +148,17 @@ class MpisParityTest {
             }
             assertEquals(sd.size(), n, "after_steps covers every state_dict key");
             // optimizer state: momentum buffers (indices = model.parameters() order)
-            ReferenceSgd sgd = (ReferenceSgd) opt;
-            List<Tensor> params = MpisStateDict.uniqueParameters(model.net());
+            SGD sgd = ((MpisModel.SgdStepper) opt).sgd();
+            List<Tensor> params = model.net().uniqueParameters();
             double dMom = 0;
             int nMom = 0;
             for (int i = 0; i < params.size(); i++) {
                 String key = "ckpt/optimizer/state/" + i + "/momentum_buffer";
                 if (f.has(key)) {
-                    dMom = Math.max(dMom, close(c + " momentum_buffer[" + i + "]", sgd.momentumBuffer(i), f.tensor(key), tg[0], tg[1]));
+                    dMom = Math.max(dMom, close(c + " momentum_buffer[" + i + "]", (Tensor) sgd.state(i).get("momentum_buffer"), f.tensor(key), tg[0], tg[1]));
                     nMom++;
                 } else {
-                    assertNull(sgd.momentumBuffer(i), "momentum buffer " + i + " should not exist");
+                    assertTrue(sgd.state(i).isEmpty(), "momentum buffer " + i + " should not exist");
                 }
             }
             assertTrue(nMom > 0, "checkpoint has momentum buffers");
@@ -184,7 +187,7 @@ class MpisParityTest {
             close(c + " logits_train (implicit mode)", out[0], f.tensor("io/logits_train"), tl[0], tl[1]);
             model.backward(out[1]);
             assertTrue(warnings.isEmpty(), "warnings: " + warnings);
-            Map<String, Tensor> sd = MpisStateDict.of(model.net());
+            Map<String, Tensor> sd = model.net().namedParameters();
             LinkedHashMap<String, Tensor> expected = f.group("io/grads_implicit");
             // Fixture-harness bug: implicit_grads() in ref_mpis.py takes every parameter whose name starts with
             // 'downsamp' as "head" and gives it the ordinary one-step gradient, which also catches the stem
