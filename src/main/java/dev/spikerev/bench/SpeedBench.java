@@ -3,7 +3,7 @@ package dev.spikerev.bench;
 import dev.spikerev.models.trevsnn.TRevSNN;
 import dev.spikerev.models.trevsnn.TRevSNNConfig;
 import dev.spikerev.models.trevsnn.TRevSNNFamily;
-import dev.spikerev.train.AdaptiveGradClip;
+import dev.spikerev.train.GradClip;
 import dev.spikerev.train.Lamb;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,7 +80,7 @@ public final class SpeedBench {
                     Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
                     opt.zeroGrad();
                     net.backward(loss);
-                    AdaptiveGradClip.apply(params, 0.02, 1e-3);
+                    GradClip.adaptiveClipGrad(params, 0.02, 1e-3, 2.0);
                     opt.step();
                 }
                 if (i >= warmup) stepTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
