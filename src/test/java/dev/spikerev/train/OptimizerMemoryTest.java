@@ -35,6 +35,8 @@ class OptimizerMemoryTest {
             ModelEma ema = new ModelEma(c.params, 0.99, ModelEma.Mode.FAITHFUL);
             LrSchedule sched = LrSchedule.revcolCosine(1e-3, 1e-5, 1e-6, 5, 50);
             long after1 = -1;
+            System.gc();
+            Pointer.deallocateReferences(); // garbage of earlier tests in this JVM must not be freed mid-measurement
             for (int step = 0; step < 200; step++) {
                 // the trainer's per-step scope (doc 8b): state created lazily inside it must survive
                 try (PointerScope scope = new PointerScope()) {
@@ -53,7 +55,8 @@ class OptimizerMemoryTest {
             long after200 = Pointer.totalCount();
             String name = opt.getClass().getSimpleName();
             System.out.printf("[memory] %-6s Pointer.totalCount after step 1: %d, after step 200: %d%n", name, after1, after200);
-            assertEquals(after1, after200, name + ": native handles leak per step");
+            // a per-step leak grows the count by >= 199; a GC freeing other tests' garbage can only lower it
+            assertTrue(after200 <= after1 + 10, name + ": native handles leak per step: " + after1 + " -> " + after200);
             // state is still valid (not freed by the per-step scopes)
             for (Map.Entry<String, Tensor> e : c.params.entrySet()) assertFalse(Double.isNaN(e.getValue().sum().item_double()));
             opt.stateDict();

@@ -139,6 +139,15 @@ public final class RevSNNFamily implements ModelFamily {
             double atol = meta.get("atol") instanceof Number n ? n.doubleValue() : 1e-5;
             double rtol = meta.get("rtol") instanceof Number n ? n.doubleValue() : 1e-4;
             List<ParityGroup> out = new java.util.ArrayList<>();
+            if (io.get("firing_rates") instanceof Tensor && firstEvalRates == null && io.get("input") instanceof Tensor in) {
+                // called on a fresh model loaded from model.pth: its first eval forward records the rates
+                boolean wasTraining = net.is_training();
+                net.train(false);
+                try (org.bytedeco.pytorch.NoGradGuard ng = new org.bytedeco.pytorch.NoGradGuard()) {
+                    predict(in);
+                }
+                net.train(wasTraining);
+            }
             if (io.get("firing_rates") instanceof Tensor expected && firstEvalRates != null) {
                 double[] rates = firstEvalRates.values().stream().mapToDouble(Double::doubleValue).toArray();
                 Tensor actual = Tensor.create(rates).to(ScalarType.Double);
