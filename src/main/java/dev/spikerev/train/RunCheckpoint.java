@@ -41,7 +41,8 @@ public final class RunCheckpoint {
         ck.put("optimizer", optimizer);
         ck.put("max_accuracy", maxAccuracy);
         ck.put("epoch", (long) epoch);
-        ck.put("state_dict_ema", ema == null ? null : StateDicts.ordered(ema));
+        // without EMA the key is left out, not None: the reference's load_checkpoint would load_state_dict(None)
+        if (ema != null) ck.put("state_dict_ema", StateDicts.ordered(ema));
         ck.put("config", config);
         ck.put("spikerev", resume);
         try {
