@@ -28,7 +28,7 @@ public final class Python {
     public static String run(String script, String... args) {
         try {
             // a private folder: Python puts the script's folder first on sys.path, so a stray file in the
-            // shared temp folder (e.g. /tmp/dis.py) must not shadow a standard module
+            // shared temp folder (e.g. a stray dis.py there) must not shadow a standard module
             Path dir = Files.createTempDirectory("spikerev-py");
             Path f = dir.resolve("script.py");
             Files.writeString(f, script);

@@ -36,7 +36,7 @@ class RendezvousTest {
 
     @Test
     void optionsAreValidated() {
-        Rendezvous r = Rendezvous.parse("/tmp/s");
+        Rendezvous r = Rendezvous.parse("runs/x/store");
         assertThrows(IllegalArgumentException.class, () -> new DistOptions(2, 2, r, java.time.Duration.ofSeconds(5), -1, 1));
         assertThrows(IllegalArgumentException.class, () -> new DistOptions(0, 2, null, java.time.Duration.ofSeconds(5), -1, 1));
         assertThrows(IllegalArgumentException.class, () -> new DistOptions(0, 2, r, java.time.Duration.ZERO, -1, 1));
