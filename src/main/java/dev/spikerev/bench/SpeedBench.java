@@ -70,6 +70,7 @@ public final class SpeedBench {
         Tensor x = randn(batch, 3, img, img);
         Tensor y = randint(classes, new long[]{batch}, new TensorOptions(ScalarType.Long));
         double[] stepTimes = new double[steps], inferTimes = new double[steps];
+        double[][] phases = new double[4][steps];
         try (Lamb opt = TRevSNNFamily.lambOptimizer(net, 2e-3, 0.01, 1e-8, new double[]{0.9, 0.999}, 1.0, true)) {
             List<Tensor> params = opt.params();
             for (int i = 0; i < warmup + steps; i++) {
@@ -79,9 +80,19 @@ public final class SpeedBench {
                     List<Tensor> heads = net.forward(x);
                     Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
                     opt.zeroGrad();
+                    long t1 = System.nanoTime();
                     net.backward(loss);
+                    long t2 = System.nanoTime();
                     GradClip.adaptiveClipGrad(params, 0.02, 1e-3, 2.0);
+                    long t3 = System.nanoTime();
                     opt.step();
+                    if (i >= warmup) {
+                        long t4 = System.nanoTime();
+                        phases[0][i - warmup] = (t1 - t0) / 1e9;
+                        phases[1][i - warmup] = (t2 - t1) / 1e9;
+                        phases[2][i - warmup] = (t3 - t2) / 1e9;
+                        phases[3][i - warmup] = (t4 - t3) / 1e9;
+                    }
                 }
                 if (i >= warmup) stepTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
             }
@@ -95,6 +106,9 @@ public final class SpeedBench {
                 if (i >= warmup) inferTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
             }
         }
+        System.out.printf("java   step phases (median s): forward+loss %.4f, backward %.4f, AGC %.4f, Lamb %.4f%n",
+                Stats.of(phases[0]).median(), Stats.of(phases[1]).median(), Stats.of(phases[2]).median(),
+                Stats.of(phases[3]).median());
         return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes));
     }
 

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** Root command: {@code spikerev <command> ...}. */
 @Command(name = "spikerev", mixinStandardHelpOptions = true, version = "spikerev 0.1.0",
         description = "Memory-efficient spiking neural networks (T-RevSNN, RevSNN, MPIS-SNNs) on libtorch.",
-        subcommands = {InspectCommand.class, ConvertCommand.class, ParityCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class,
+        subcommands = {InspectCommand.class, ConvertCommand.class, ParityCommand.class, BenchCommand.class, TrainCommand.class, EvalCommand.class, EnergyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class SpikeRev implements Callable<Integer> {
 

@@ -27,6 +27,8 @@ public class Conv1d extends SpikeModule {
 
     /** {@code [N, I, L] -> [N, O, L']}. */
     public Tensor forward(Tensor x) {
-        return conv1d(x, weight, Ops.opt(bias), new long[]{stride}, new long[]{0}, new long[]{1}, 1);
+        Tensor y = conv1d(x, weight, Ops.opt(bias), new long[]{stride}, new long[]{0}, new long[]{1}, 1);
+        OpCounter.conv(this, "conv1d", x, y, weight.size(1), weight.size(2));
+        return y;
     }
 }

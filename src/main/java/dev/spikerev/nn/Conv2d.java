@@ -43,7 +43,9 @@ public class Conv2d extends SpikeModule {
     protected Tensor effectiveWeight() { return weight; }
 
     public Tensor forward(Tensor x) {
-        return conv2d(x, effectiveWeight(), Ops.opt(bias), new long[]{stride, stride}, new long[]{padding, padding},
+        Tensor y = conv2d(x, effectiveWeight(), Ops.opt(bias), new long[]{stride, stride}, new long[]{padding, padding},
                 new long[]{1, 1}, groups);
+        OpCounter.conv(this, "conv2d", x, y, inChannels / groups, kernel * kernel);
+        return y;
     }
 }

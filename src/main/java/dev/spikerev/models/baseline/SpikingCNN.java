@@ -34,6 +34,8 @@ public final class SpikingCNN extends SpikeModule {
     final Tensor fcWeight, fcBias;
     final MultiStepLIF lif;
 
+    private final SpikeModule fc;
+
     public SpikingCNN(int channels, int T, int numClasses, int inChans, double tau, double vThreshold, Surrogate surrogate) {
         super();
         if (channels < 1 || T < 1 || numClasses < 1 || inChans < 1)
@@ -49,7 +51,7 @@ public final class SpikingCNN extends SpikeModule {
             conv1.weight().normal_(0.0, Math.sqrt(2.0 / (inChans * 9)), new org.bytedeco.pytorch.GeneratorOptional());
             conv2.weight().normal_(0.0, Math.sqrt(2.0 / (channels * 9)), new org.bytedeco.pytorch.GeneratorOptional());
         }
-        SpikeModule fc = register_module("fc", new SpikeModule());
+        fc = register_module("fc", new SpikeModule());
         double bound = 1.0 / Math.sqrt(channels); // nn.Linear: kaiming-uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); bias the same
         fcWeight = Params.register(fc, "weight", empty(numClasses, channels).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional()));
         fcBias = Params.register(fc, "bias", empty(numClasses).uniform_(-bound, bound, new org.bytedeco.pytorch.GeneratorOptional()));
@@ -69,7 +71,9 @@ public final class SpikingCNN extends SpikeModule {
         }
         Tensor s2 = lif.forward(seqToAnn(conv2, s1));
         Tensor feat = s2.mean(new long[]{0, 3, 4}, false, new ScalarTypeOptional()); // [N, C]
-        return linear(feat, fcWeight, new org.bytedeco.pytorch.TensorOptional(fcBias));
+        Tensor y = linear(feat, fcWeight, new org.bytedeco.pytorch.TensorOptional(fcBias));
+        dev.spikerev.nn.OpCounter.linear(fc, feat, y, fcWeight.size(1));
+        return y;
     }
 
     /** Runs a stateless layer on {@code [T*N, ...]} and restores {@code [T, N, ...]}. */

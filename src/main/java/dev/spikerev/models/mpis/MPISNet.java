@@ -129,7 +129,7 @@ public class MPISNet extends SpikeModule {
         increModules = register_module("incre_modules", new ConvBnStack(cfg.vth(), new long[]{l2, l2, 1, 1, 0, 0}));
         downsampleInit = st ? register_module("downsample_init", new ConvBnStack(cfg.vth(),
                 new long[]{cfg.cIn(), cfg.cHidden(), 3, 1, 1, 1}, new long[]{cfg.cHidden(), cfg.cHidden(), 3, 2, 1, 1})) : null;
-        classifier = register_module("classifier", new LinearImpl(l2 * cfg.hHidden() * cfg.wHidden(), cfg.numClasses()));
+        classifier = register_module("classifier", new dev.spikerev.nn.Linear(l2 * cfg.hHidden() * cfg.wHidden(), cfg.numClasses()));
         vthT = scalar_tensor(new Scalar((float) cfg.vth()));
         lamT = scalar_tensor(new Scalar((float) cfg.leaky()));
     }

@@ -51,7 +51,10 @@ public class SNNConvTranspose extends SpikeModule {
         }
 
         Tensor forward(Tensor x) {
-            return conv_transpose2d(x, weight, Ops.opt(null), new long[]{2, 2}, new long[]{1, 1}, new long[]{1, 1}, 1, 1, 1);
+            Tensor y = conv_transpose2d(x, weight, Ops.opt(null), new long[]{2, 2}, new long[]{1, 1}, new long[]{1, 1}, 1, 1, 1);
+            // transposed conv: every input element meets every weight of its input channel once
+            dev.spikerev.nn.OpCounter.conv(this, "conv_transpose2d", x, x, weight.size(1), weight.size(2) * weight.size(3));
+            return y;
         }
     }
 }

@@ -45,7 +45,7 @@ public final class RevSFormer extends RevSNNNet {
         for (int j = 0; j < cfg.depths(); j++)
             blocks.add(new RevBlock(new SpikingSelfAttention(d, cfg.numHeads(), lif), new Mlp(d, (long) (d * cfg.mlpRatio()), lif)));
         block = register_module("block", new RevSequence(blocks, cfg.reversible()));
-        head = register_module("head", new LinearImpl(2L * d, cfg.numClasses()));
+        head = register_module("head", new dev.spikerev.nn.Linear(2L * d, cfg.numClasses()));
         try (NoGradGuard ng = new NoGradGuard()) {   // _init_weights: Linear trunc_normal(std .02), bias 0
             head.weight().normal_(0.0, 0.02, new org.bytedeco.pytorch.GeneratorOptional()).clamp_(new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(-2.0)),
                     new org.bytedeco.pytorch.ScalarOptional(new org.bytedeco.pytorch.Scalar(2.0)));

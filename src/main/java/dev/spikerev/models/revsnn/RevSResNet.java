@@ -63,7 +63,7 @@ public final class RevSResNet extends RevSNNNet {
             stages.add(register_module("layer" + (i + 1), new RevSequence(blocks, cfg.reversible())));
         }
         sn1 = register_module("sn1", neuron.get());
-        fc = register_module("fc", new LinearImpl(planes[planes.length - 1] * 2L, cfg.numClasses()));
+        fc = register_module("fc", new dev.spikerev.nn.Linear(planes[planes.length - 1] * 2L, cfg.numClasses()));
         initWeights();
     }
 

@@ -50,8 +50,12 @@ final class SpikingSelfAttention extends Residual {
         Tensor q = heads(qLif.forward(bn(qBn, qBn::forward, qConv.forward(xf)).reshape(T, B, C, N)), T, B, C, N);
         Tensor k = heads(kLif.forward(bn(kBn, kBn::forward, kConv.forward(xf)).reshape(T, B, C, N)), T, B, C, N);
         Tensor v = heads(vLif.forward(bn(vBn, vBn::forward, vConv.forward(xf)).reshape(T, B, C, N)), T, B, C, N);
-        Tensor attn = q.matmul(k.transpose(-2, -1));
-        Tensor out = attn.matmul(v).mul(new Scalar(0.125));
+        Tensor kt = k.transpose(-2, -1);
+        Tensor attn = q.matmul(kt);
+        dev.spikerev.nn.OpCounter.matmul(this, "matmul q@k^T", q, kt, attn);
+        Tensor av = attn.matmul(v);
+        dev.spikerev.nn.OpCounter.matmul(this, "matmul attn@v", attn, v, av);
+        Tensor out = av.mul(new Scalar(0.125));
         out = out.transpose(3, 4).reshape(T, B, C, N);
         out = attnLif.forward(out).flatten(0, 1);
         return bn(projBn, projBn::forward, projConv.forward(out)).reshape(T, B, C, H, W);
