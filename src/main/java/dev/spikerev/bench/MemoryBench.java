@@ -171,7 +171,8 @@ public final class MemoryBench {
     // ------------------------------------------------------------------------------------------------------ MPIS
 
     /** MPIS model presets for {@code --model}: repo defaults and small widths. */
-    public static final List<String> MPIS_MODELS = List.of("cifar-small", "cifar10", "cifar100", "nmnist-small", "nmnist");
+    public static final List<String> MPIS_MODELS = List.of("cifar-fixture", "cifar-small", "cifar10", "cifar100", "nmnist-fixture",
+            "nmnist-small", "nmnist");
 
     /**
      * The MPIS network of a preset at {@code T} time steps (repo-default switches, dropout 0.2 as the scripts use):
@@ -180,8 +181,29 @@ public final class MemoryBench {
      * (the reference hard-codes 256 / 32, equal at the repo defaults).
      */
     public static MpisConfig mpisConfig(String model, int t) {
+        return mpisPreset(model).withTimeStep(t);
+    }
+
+    /**
+     * The preset of {@code model} at its own T: the repo defaults (cifar10/cifar100 T 1, nmnist T 30), the public
+     * fixture sizes {@code cifar-fixture} (static 8/16/16/24, T 4, dropout 0) and {@code nmnist-fixture} (neuro 8/8/16,
+     * T 6, dropout 0), and the mid-size {@code cifar-small} / {@code nmnist-small} (T 1 / 30).
+     */
+    public static MpisConfig mpisPreset(String model) {
         MpisConfig c;
         switch (model) {
+            case "cifar-fixture": {
+                MpisConfig d = MpisConfig.cifar(10);
+                c = new MpisConfig(d.kind(), 3, 8, 16, 16, 24, 10, 3, 2, 1, false, 3, 4, 4, 0.0, d.threshold(), 4,
+                        d.vth(), d.leaky(), "broy", 16, new int[]{3, 32, 32}, d.options());
+                break;
+            }
+            case "nmnist-fixture": {
+                MpisConfig d = MpisConfig.nmnist();
+                c = new MpisConfig(d.kind(), 2, 8, 8, 16, 0, 10, 3, 2, 1, false, 3, 8, 8, 0.0, d.threshold(), 6,
+                        d.vth(), d.leaky(), "broy", 8, null, d.options());
+                break;
+            }
             case "cifar10": c = MpisConfig.cifar(10); break;
             case "cifar100": c = MpisConfig.cifar(100); break;
             case "nmnist": c = MpisConfig.nmnist(); break;
@@ -200,7 +222,7 @@ public final class MemoryBench {
             default:
                 throw new IllegalArgumentException("--model for mpis must be one of " + MPIS_MODELS + ", found '" + model + "'");
         }
-        return c.withTimeStep(t);
+        return c;
     }
 
     /**

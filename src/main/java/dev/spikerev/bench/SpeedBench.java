@@ -53,7 +53,7 @@ public final class SpeedBench {
 
     /** One measured configuration. */
     public record Result(String model, int kernel, int classes, int img, int batch, int threads, boolean saveMemory,
-                         Stats step, Stats inference) {}
+                         Stats step, Stats inference, java.util.Map<String, Double> phases) {}
 
     public static TRevSNNConfig config(String model, int kernel, int classes, boolean saveMemory) {
         long[] ch = MemoryBench.channels(model).stream().mapToLong(Integer::longValue).toArray();
@@ -106,10 +106,13 @@ public final class SpeedBench {
                 if (i >= warmup) inferTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
             }
         }
-        System.out.printf("java   step phases (median s): forward+loss %.4f, backward %.4f, AGC %.4f, Lamb %.4f%n",
-                Stats.of(phases[0]).median(), Stats.of(phases[1]).median(), Stats.of(phases[2]).median(),
-                Stats.of(phases[3]).median());
-        return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes));
+        java.util.Map<String, Double> ph = new java.util.LinkedHashMap<>();
+        ph.put("forward_loss_s", Stats.of(phases[0]).median());
+        ph.put("backward_s", Stats.of(phases[1]).median());
+        ph.put("agc_s", Stats.of(phases[2]).median());
+        ph.put("lamb_s", Stats.of(phases[3]).median());
+        ph.put("optimizer_s", ph.get("agc_s") + ph.get("lamb_s"));
+        return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes), ph);
     }
 
     /** 1-, 5- and 15-minute load averages from {@code /proc/loadavg} (empty where unavailable). */
