@@ -1,17 +1,32 @@
 #!/usr/bin/env python3
-"""Time the T-RevSNN reference (a local clone of BICLab/T-RevSNN) the way ``spikerev bench speed`` times Java.
+"""Time a Python reference the way ``spikerev bench speed`` times the Java port (torch only + your clone).
 
-    python tools/bench_reference.py --ref-dir DIR [--model tiny|small|c0,c1,c2,c3] [--kernel 3] [--classes 1000]
-           [--img 64] [--batch 8] [--threads 2] [--steps 10] [--warmup 2] [--save-memory 1] [--timm auto|real|shim]
+    python tools/bench_reference.py [--family t-revsnn] --ref-dir DIR [--model tiny|small|c0,c1,c2,c3] [--kernel 3]
+           [--classes 1000] [--img 64] [--batch 8] [--threads 2] [--steps 10] [--warmup 2] [--save-memory 1]
+           [--timm auto|real|shim]
+    python tools/bench_reference.py --family revsnn --ref-dir DIR --ctor JSON [--save-memory 1] [--batch 8] ...
+    python tools/bench_reference.py --family mpis --ref-dir DIR --ctor JSON [--batch 8] ...
 
-Training step (reference recipe, fp32, no AMP): train-mode forward of the reference model + compound loss
-(label smoothing 0.1; heads weighted (i+1)/4, last head once more) + zero_grad + backward (the reference's
-reversible autograd Function when save_memory) + adaptive gradient clipping (0.02, eps 1e-3) + a Lamb step
-(timm's algorithm: global grad-norm clip 1.0, bias correction, weight decay 0.01 with trust ratio clipped at 1
-in the decayed group, lr 2e-3, eps 1e-8). Inference: eval-mode forward under no_grad.
-The loss, clipping and optimizer are written here (torch only) with the same arithmetic as the reference's
-timm-based ones; the model is the reference's own. Prints one JSON line (last line of stdout).
-Only the timing matters here: the weights are the reference initialisation (torch.manual_seed(0)).
+t-revsnn (a clone of BICLab/T-RevSNN), training step (reference recipe, fp32, no AMP): train-mode forward of the
+reference model + compound loss (label smoothing 0.1; heads weighted (i+1)/4, last head once more) + zero_grad +
+backward (the reference's reversible autograd Function when save_memory) + adaptive gradient clipping (0.02, eps
+1e-3) + a Lamb step (timm's algorithm: global grad-norm clip 1.0, bias correction, weight decay 0.01 with trust ratio
+clipped at 1 in the decayed group, lr 2e-3, eps 1e-8). The loss, clipping and optimizer are written here (torch only)
+with the same arithmetic as the reference's timm-based ones; the model is the reference's own.
+
+revsnn (a clone of mi804/RevSNN, its root or cifar10 folder; see tools/revsnn_ref.py for the SpikingJelly stand-in),
+CIFAR input [B,3,32,32]: RevSResNet cross-entropy + SGD (lr 0.1, momentum 0.9, wd 1e-4); RevSFormer
+label-smoothing cross-entropy 0.1 + AdamW (lr 5e-4, wd 0.06 except 1-d params and biases, eps 1e-8), backward
+through the reference's ReversibleSequence (or plain autograd with --save-memory 0), reset_net after every batch.
+
+mpis (a clone of kiritozc/MPIS-SNNs, see tools/mpis_ref.py): CrossEntropyLoss + SGD (momentum 0.9, wd 5e-4; lr
+0.01 static / 0.1 neuro) over model.parameters(), the reference's own (one-step) backward. Input: static N(0,1)
+images [B,c_in,8h,8w]; neuro Bernoulli(0.2) events [B,c_in,4h,4w,T].
+
+--ctor: the constructor arguments as JSON (reference names), as ``spikerev bench speed --json`` records them under
+"constructor". Inference: eval-mode forward under no_grad. Phases: forward+loss (with zero_grad) / backward /
+optimizer (clipping, step and the per-batch reset). Prints one JSON line (last line of stdout). Only the timing
+matters here: the weights are the reference initialisation after torch.manual_seed(0).
 """
 import argparse
 import json
@@ -112,10 +127,76 @@ def stats(xs, prefix):
             prefix + "_q1_s": q[0], prefix + "_q3_s": q[2]}
 
 
+def revsnn_case(a):
+    import revsnn_ref
+    ctor = json.loads(a.ctor)
+    r = revsnn_ref.load(a.ref_dir)
+    if not a.save_memory:
+        revsnn_ref.make_plain(r)
+    torch.manual_seed(0)
+    model = revsnn_ref.build(r, ctor)
+    resnet = ctor["cls"] == "RevSResNet"
+    if resnet:
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    else:
+        decay, no_decay = [], []
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                (no_decay if p.ndim <= 1 or name.endswith(".bias") else decay).append(p)
+        opt = torch.optim.AdamW([dict(params=no_decay, weight_decay=0.0), dict(params=decay, weight_decay=0.06)],
+                                lr=5e-4, eps=1e-8, betas=(0.9, 0.999))
+    x = torch.randn(a.batch, 3, 32, 32)
+    y = torch.randint(0, int(ctor["num_classes"]), (a.batch,))
+    crit = F.cross_entropy if resnet else ce_smooth
+
+    def after():
+        r.functional.reset_net(model)
+    return dict(model=model, x=x, loss=lambda out: crit(out, y), zero_grad=lambda: opt.zero_grad(set_to_none=True),
+                step=lambda: (opt.step(), after()), after_infer=after,
+                versions={"spikingjelly": revsnn_ref.SPIKINGJELLY_SOURCE, "timm": revsnn_ref.TIMM_SOURCE})
+
+
+def mpis_case(a):
+    import mpis_ref
+    ctor = json.loads(a.ctor)
+    r = mpis_ref.load(a.ref_dir)
+    torch.manual_seed(0)
+    model = mpis_ref.build(r, ctor)
+    static = ctor["kind"] == "static"
+    opt = torch.optim.SGD(model.parameters(), lr=0.01 if static else 0.1, momentum=0.9, weight_decay=5e-4)
+    h, w, c = int(ctor["h_hidden"]), int(ctor["w_hidden"]), int(ctor["c_in"])
+    x = torch.randn(a.batch, c, 8 * h, 8 * w) if static else \
+        (torch.rand(a.batch, c, 4 * h, 4 * w, int(ctor["time_step"])) < 0.2).float()
+    y = torch.randint(0, int(ctor["num_classes"]), (a.batch,))
+    return dict(model=model, x=x, loss=lambda out: F.cross_entropy(out, y),
+                zero_grad=lambda: opt.zero_grad(set_to_none=True), step=opt.step, after_infer=lambda: None,
+                versions={"stand_ins": ",".join(mpis_ref.STAND_INS) or "none"})
+
+
+def trevsnn_case(a):
+    net = trevsnn_ref.load(a.ref_dir, a.timm)
+    torch.manual_seed(0)
+    model = trevsnn_ref.build(net, a.model, a.kernel, a.classes, save_memory=bool(a.save_memory))
+    if not a.save_memory and not hasattr(net.SubNet, "_forward_nonreverse"):
+        raise SystemExit("the reference has no plain (save_memory=False) path (SubNet._forward_nonreverse)")
+    x = torch.randn(a.batch, 3, a.img, a.img)
+    y = torch.randint(0, a.classes, (a.batch,))
+    opt = Lamb(groups_of(model))
+    params = [q for g in opt.groups for q in g["params"]]
+
+    def step():
+        agc(params)
+        opt.step()
+    return dict(model=model, x=x, loss=lambda outs: compound_loss(outs, y), zero_grad=opt.zero_grad, step=step,
+                after_infer=lambda: None, versions={"timm": trevsnn_ref.TIMM_SOURCE})
+
+
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument("--family", default="t-revsnn", choices=["t-revsnn", "revsnn", "mpis"])
     p.add_argument("--ref-dir", required=True)
     p.add_argument("--model", default="tiny")
+    p.add_argument("--ctor", default=None, help="revsnn / mpis: constructor arguments as JSON")
     p.add_argument("--kernel", type=int, default=3)
     p.add_argument("--classes", type=int, default=1000)
     p.add_argument("--img", type=int, default=64)
@@ -126,44 +207,47 @@ def main():
     p.add_argument("--save-memory", type=int, default=1)
     p.add_argument("--timm", default="auto", choices=["auto", "real", "shim"])
     a = p.parse_args()
+    if a.family != "t-revsnn" and not a.ctor:
+        p.error("--family %s needs --ctor JSON (spikerev bench speed passes it; see its --json 'constructor')" % a.family)
+    if a.steps < 1 or a.warmup < 0 or a.batch < 1:
+        p.error("--steps >= 1, --warmup >= 0, --batch >= 1")
     torch.set_num_threads(a.threads)
-    net = trevsnn_ref.load(a.ref_dir, a.timm)
-    torch.manual_seed(0)
-    model = trevsnn_ref.build(net, a.model, a.kernel, a.classes, save_memory=bool(a.save_memory))
-    if not a.save_memory and not hasattr(net.SubNet, "_forward_nonreverse"):
-        raise SystemExit("the reference has no plain (save_memory=False) path (SubNet._forward_nonreverse)")
-    x = torch.randn(a.batch, 3, a.img, a.img)
-    y = torch.randint(0, a.classes, (a.batch,))
-    opt = Lamb(groups_of(model))
-    params = [q for g in opt.groups for q in g["params"]]
-    steps = []
+    c = {"t-revsnn": trevsnn_case, "revsnn": revsnn_case, "mpis": mpis_case}[a.family](a)
+    model, x = c["model"], c["x"]
+    steps, phases = [], [[], [], []]
     model.train()
     for i in range(a.warmup + a.steps):
         t0 = time.perf_counter()
-        outs = model(x)
-        loss = compound_loss(outs, y)
-        opt.zero_grad()
+        loss = c["loss"](model(x))
+        c["zero_grad"]()
+        t1 = time.perf_counter()
         loss.backward()
-        agc(params)
-        opt.step()
-        dt = time.perf_counter() - t0
-        del outs, loss
+        t2 = time.perf_counter()
+        c["step"]()
+        t3 = time.perf_counter()
+        del loss
         if i >= a.warmup:
-            steps.append(dt)
-        print("  step %d: %.4f s" % (i, dt), file=sys.stderr, flush=True)
+            steps.append(t3 - t0)
+            for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
+                phases[k].append(d)
+        print("  step %d: %.4f s" % (i, t3 - t0), file=sys.stderr, flush=True)
     model.eval()
     infer = []
     with torch.no_grad():
         for i in range(a.warmup + a.steps):
             t0 = time.perf_counter()
             model(x)
+            c["after_infer"]()
             dt = time.perf_counter() - t0
             if i >= a.warmup:
                 infer.append(dt)
-    res = {"torch": torch.__version__, "timm": trevsnn_ref.TIMM_SOURCE, "threads": torch.get_num_threads(),
+    res = {"family": a.family, "torch": torch.__version__, "threads": torch.get_num_threads(),
            "load_avg": os.getloadavg()[0]}
+    res.update(c["versions"])
     res.update(stats(steps, "python_step"))
     res.update(stats(infer, "python_infer"))
+    res["python_phases"] = {"forward_loss_s": statistics.median(phases[0]), "backward_s": statistics.median(phases[1]),
+                            "optimizer_s": statistics.median(phases[2])}
     print(json.dumps(res))
 
 

@@ -39,7 +39,7 @@ class _Inert(type):
         return _Inert(name, (), {})
 
     def __call__(cls, *a, **k):
-        raise RuntimeError("torchvision is not installed (placeholder %s)" % cls.__name__)
+        raise RuntimeError("placeholder %s: the package it comes from is not installed" % cls.__name__)
 
 
 class _InertModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
