@@ -2,13 +2,15 @@ package dev.spikerev.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.spikerev.bench.MpisSpeed;
+import dev.spikerev.bench.RevSNNSpeed;
 import dev.spikerev.bench.SpeedBench;
 import dev.spikerev.bench.SpeedBench.Result;
 import dev.spikerev.bench.SpeedBench.Stats;
+import dev.spikerev.bench.SpeedCase;
 import dev.spikerev.tensor.Natives;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,27 +18,35 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
+import static dev.spikerev.cli.ReferenceProcess.num;
+
 /**
- * {@code spikerev bench speed}: median training-step and inference time of T-RevSNN, optionally next to the Python
- * reference ({@code tools/bench_reference.py}) run in the same invocation, with the Java/Python ratio.
+ * {@code spikerev bench speed}: median training-step and inference time of T-RevSNN, RevSNN or MPIS-SNNs with the
+ * family's reference loss, backward path and optimizer, optionally next to the Python reference
+ * ({@code tools/bench_reference.py}) run in the same invocation, with the Java/Python ratio.
  */
 @Command(name = "speed", mixinStandardHelpOptions = true,
-        description = {"Wall time of a T-RevSNN training step (forward + compound loss + backward + AGC + Lamb step) and of",
-                "inference (eval forward), median with min/max and IQR after warm-up; --compare-python also times the",
-                "reference (tools/bench_reference.py with your clone of BICLab/T-RevSNN) and prints the Java/Python ratio."})
+        description = {"Wall time of a training step (forward + the family's reference loss + backward through the reversible /",
+                "implicit path + the reference optimizer step) and of inference (eval forward), median with min/max and IQR",
+                "after warm-up, plus a phase breakdown. t-revsnn: compound loss, AGC, Lamb; revsnn: CE / label smoothing,",
+                "SGD / AdamW per recipe; mpis: CE, SGD. --compare-python also times the reference (tools/bench_reference.py",
+                "with your clone of the reference) and prints the Java/Python ratio."})
 public final class BenchSpeed implements Callable<Integer> {
-    @Option(names = "--family", defaultValue = "t-revsnn", description = "Model family (default: ${DEFAULT-VALUE}).")
+    static final List<String> FAMILIES = List.of("t-revsnn", "revsnn", "mpis");
+
+    @Option(names = "--family", defaultValue = "t-revsnn", description = "t-revsnn, revsnn or mpis (default: ${DEFAULT-VALUE}).")
     String family;
-    @Option(names = "--model", defaultValue = "tiny", description = "tiny, small or four channel counts c0,c1,c2,c3 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--model", description = {"t-revsnn: tiny (default), small or c0,c1,c2,c3;",
+            "revsnn: revsresnet21 (default), revsresnet37, revsresnet109, revsresnet-tiny, revsformer-2-384, revsformer-4-384 or revsformer-D-E;",
+            "mpis: cifar-small (default), cifar-fixture, nmnist-fixture, cifar10, cifar100, nmnist-small, nmnist."})
     String model;
-    @Option(names = "--img", defaultValue = "64", description = "Input height/width, a multiple of 16 (default: ${DEFAULT-VALUE}).")
-    int img;
+    @Option(names = "--img", description = "t-revsnn: input height/width, a multiple of 16 (default: 64; revsnn/mpis use 32).")
+    Integer img;
     @Option(names = "--batch", defaultValue = "8", description = "Batch size (default: ${DEFAULT-VALUE}).")
     int batch;
     @Option(names = "--threads", defaultValue = "2", description = "Intra-op threads, Java and Python (default: ${DEFAULT-VALUE}).")
@@ -45,15 +55,21 @@ public final class BenchSpeed implements Callable<Integer> {
     int steps;
     @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured calls first (default: ${DEFAULT-VALUE}).")
     int warmup;
-    @Option(names = "--kernel", defaultValue = "3", description = "Depthwise kernel size (default: ${DEFAULT-VALUE}).")
-    int kernel;
-    @Option(names = "--classes", defaultValue = "1000", description = "Number of classes (default: ${DEFAULT-VALUE}).")
-    int classes;
-    @Option(names = "--plain", description = "Plain autograd (save_memory=false) instead of the reversible backward.")
+    @Option(names = "--kernel", description = "t-revsnn: depthwise kernel size (default: 3).")
+    Integer kernel;
+    @Option(names = "--classes", description = "Number of classes (default: t-revsnn 1000; revsnn 100 RevSResNet, 10 RevSFormer; mpis: the preset's).")
+    Integer classes;
+    @Option(names = "--T", description = "revsnn / mpis: time steps (default: revsnn 4; mpis the preset's).")
+    Integer timeSteps;
+    @Option(names = "--heads", description = "revsnn RevSFormer: attention heads (default: 12 for 384, 16 for 256, else embedding/8).")
+    Integer heads;
+    @Option(names = "--gradient", description = "mpis: one-step (the reference's, default) or implicit.")
+    String gradient;
+    @Option(names = "--plain", description = "t-revsnn / revsnn: plain autograd (BPTT) instead of the reversible backward.")
     boolean plain;
     @Option(names = "--compare-python", description = "Also run tools/bench_reference.py with the same settings.")
     boolean comparePython;
-    @Option(names = "--ref-dir", paramLabel = "PATH", description = "Local clone of BICLab/T-RevSNN (for --compare-python).")
+    @Option(names = "--ref-dir", paramLabel = "PATH", description = "Local clone of the family's reference (for --compare-python).")
     Path refDir;
     @Option(names = "--python", paramLabel = "PY", defaultValue = "${env:SPIKEREV_PYTHON:-python3}",
             description = "Python with torch (default: $SPIKEREV_PYTHON or python3).")
@@ -65,36 +81,53 @@ public final class BenchSpeed implements Callable<Integer> {
     Path json;
     @Spec CommandSpec spec;
 
+    /** The Java side of one run: timings, family-specific JSON fields and the matching bench_reference.py arguments. */
+    record Measured(Stats step, Stats inference, Map<String, Double> phases, Map<String, Object> fields, List<String> pythonArgs) {}
+
     @Override
     public Integer call() throws IOException, InterruptedException {
-        if (!family.equals("t-revsnn")) throw new UserError("bench speed: family '" + family + "' is not wired yet (available: t-revsnn)");
-        if (comparePython && refDir == null) throw new UserError("--compare-python needs --ref-dir PATH (a clone of BICLab/T-RevSNN)");
+        if (!FAMILIES.contains(family))
+            throw new UserError("bench speed: unknown family '" + family + "' (available: " + String.join(", ", FAMILIES) + ")");
+        checkFlags();
+        if (comparePython && refDir == null)
+            throw new UserError("--compare-python needs --ref-dir PATH (a clone of " + reference() + ")");
         Path script = tools.resolve("bench_reference.py");
         if (comparePython && !Files.isRegularFile(script)) throw new UserError("--compare-python: " + script + " not found (set --tools)");
+        if (steps < 1 || warmup < 0 || batch < 1) throw new UserError("bench speed: --steps >= 1, --warmup >= 0, --batch >= 1");
         Natives.setThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         double[] loadBefore = SpeedBench.loadAverage();
-        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %d warm-up + %d measured%n",
-                model, kernel, classes, img, batch, threads, !plain, warmup, steps);
-        out.flush();
-        Result java;
+        Measured java;
         try {
-            java = SpeedBench.trevsnn(model, kernel, classes, img, batch, threads, steps, warmup, !plain);
+            java = switch (family) {
+                case "t-revsnn" -> trevsnn(out);
+                case "revsnn" -> fromCase(out, RevSNNSpeed.run(model == null ? "revsresnet21" : model, classes,
+                        timeSteps == null ? 4 : timeSteps, heads, !plain, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
+                default -> fromCase(out, MpisSpeed.run(model == null ? "cifar-small" : model, timeSteps,
+                        gradient == null ? "one-step" : gradient, batch, steps, warmup), List.of());
+            };
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
         out.println("java   train step " + java.step().format());
         out.println("java   inference  " + java.inference().format());
+        out.println("java   step phases (median s): " + phases(java.phases()));
         out.flush();
         Map<String, Object> py = null;
         if (comparePython) {
-            py = runPython(script);
-            out.printf("python train step median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)  [torch %s, timm %s]%n",
+            List<String> args = new ArrayList<>(List.of("--family", family, "--ref-dir", refDir.toString(), "--batch",
+                    Integer.toString(batch), "--threads", Integer.toString(threads), "--steps", Integer.toString(steps),
+                    "--warmup", Integer.toString(warmup)));
+            args.addAll(java.pythonArgs());
+            py = ReferenceProcess.run(python, script, args, threads);
+            out.printf("python train step median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)  [%s]%n",
                     num(py, "python_step_s"), num(py, "python_step_min_s"), num(py, "python_step_max_s"),
-                    num(py, "python_step_q1_s"), num(py, "python_step_q3_s"), py.get("torch"), py.get("timm"));
+                    num(py, "python_step_q1_s"), num(py, "python_step_q3_s"), versions(py));
             out.printf("python inference  median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)%n",
                     num(py, "python_infer_s"), num(py, "python_infer_min_s"), num(py, "python_infer_max_s"),
                     num(py, "python_infer_q1_s"), num(py, "python_infer_q3_s"));
+            if (py.get("python_phases") instanceof Map<?, ?> pp)
+                out.println("python step phases (median s): " + phases(pp));
         }
         double[] loadAfter = SpeedBench.loadAverage();
         Map<String, Object> res = new LinkedHashMap<>();
@@ -104,26 +137,27 @@ public final class BenchSpeed implements Callable<Integer> {
         res.put("threads", threads);
         res.put("load_avg", loadAfter.length > 0 ? loadAfter[0] : null);
         res.put("load_avg_before", loadBefore.length > 0 ? loadBefore[0] : null);
+        res.put("family", family);
         res.put("java_infer_s", java.inference().median());
         res.put("python_infer_s", py == null ? null : num(py, "python_infer_s"));
         res.put("infer_ratio", py == null ? null : java.inference().median() / num(py, "python_infer_s"));
         res.put("java_step", spread(java.step()));
         res.put("java_infer", spread(java.inference()));
+        res.put("java_phases", java.phases());
         if (py != null) {
             res.put("python_step", Map.of("min", py.get("python_step_min_s"), "max", py.get("python_step_max_s"),
                     "q1", py.get("python_step_q1_s"), "q3", py.get("python_step_q3_s")));
             res.put("python_infer", Map.of("min", py.get("python_infer_min_s"), "max", py.get("python_infer_max_s"),
                     "q1", py.get("python_infer_q1_s"), "q3", py.get("python_infer_q3_s")));
-            res.put("python_versions", Map.of("torch", String.valueOf(py.get("torch")), "timm", String.valueOf(py.get("timm"))));
+            res.put("python_phases", py.get("python_phases"));
+            Map<String, String> v = new LinkedHashMap<>();
+            for (String k : List.of("torch", "timm", "spikingjelly", "stand_ins"))
+                if (py.containsKey(k)) v.put(k, String.valueOf(py.get(k)));
+            res.put("python_versions", v);
         }
-        res.put("model", model);
-        res.put("kernel", kernel);
-        res.put("classes", classes);
-        res.put("img", img);
-        res.put("batch", batch);
+        res.putAll(java.fields());
         res.put("steps", steps);
         res.put("warmup", warmup);
-        res.put("save_memory", !plain);
         if (py != null)
             out.printf("ratio java/python: train step %.3f, inference %.3f (load average %s -> %s)%n", (Double) res.get("ratio"),
                     (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
@@ -137,38 +171,92 @@ public final class BenchSpeed implements Callable<Integer> {
         return ExitCodes.OK;
     }
 
-    private Map<String, Object> runPython(Path script) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--ref-dir", refDir.toString(),
-                "--model", model, "--kernel", Integer.toString(kernel), "--classes", Integer.toString(classes),
-                "--img", Integer.toString(img), "--batch", Integer.toString(batch), "--threads", Integer.toString(threads),
-                "--steps", Integer.toString(steps), "--warmup", Integer.toString(warmup), "--save-memory", plain ? "0" : "1"));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
-        Path err = Files.createTempFile("spikerev-bench", ".err");
-        pb.redirectError(err.toFile());
-        Process p = pb.start();
-        String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(3600, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new UserError("bench_reference.py timed out");
-        }
-        String errText = Files.readString(err);
-        Files.deleteIfExists(err);
-        if (p.exitValue() != 0) throw new UserError("bench_reference.py failed (exit " + p.exitValue() + "):\n" + tail(errText + stdout));
-        String last = stdout.strip();
-        last = last.substring(last.lastIndexOf('\n') + 1);
-        @SuppressWarnings("unchecked") Map<String, Object> m = new ObjectMapper().readValue(last, Map.class);
-        return m;
+    /** One-line errors for flags that do not apply to the chosen family. */
+    private void checkFlags() {
+        boolean trev = family.equals("t-revsnn");
+        for (String o : List.of("--img", "--kernel"))
+            if (!trev && matched(o)) throw new UserError("bench speed: " + o + " applies to --family t-revsnn only");
+        if (trev && matched("--T")) throw new UserError("bench speed: --T applies to --family revsnn and mpis only");
+        if (!family.equals("revsnn") && matched("--heads")) throw new UserError("bench speed: --heads applies to --family revsnn only");
+        if (!family.equals("mpis") && matched("--gradient")) throw new UserError("bench speed: --gradient applies to --family mpis only");
+        if (family.equals("mpis") && plain)
+            throw new UserError("bench speed: --plain does not apply to mpis (use --gradient one-step|implicit)");
+        if (family.equals("mpis") && matched("--classes"))
+            throw new UserError("bench speed: --classes does not apply to mpis (the preset fixes it; see --model)");
+        if (family.equals("mpis") && gradient != null && !MpisSpeed.GRADIENTS.contains(gradient))
+            throw new UserError("bench speed: --gradient must be one of " + String.join(", ", MpisSpeed.GRADIENTS) + ", found '" + gradient + "'");
+        if (family.equals("mpis") && comparePython && "implicit".equals(gradient))
+            throw new UserError("--compare-python: the MPIS reference only has the one-step gradient; drop --gradient implicit");
     }
 
-    private static String tail(String s) {
-        return s.length() > 3000 ? "..." + s.substring(s.length() - 3000) : s;
+    private boolean matched(String name) {
+        return spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption(name);
     }
 
-    private static double num(Map<String, Object> m, String k) {
-        Object v = m.get(k);
-        if (!(v instanceof Number n)) throw new UserError("bench_reference.py output has no number '" + k + "'");
-        return n.doubleValue();
+    private String reference() {
+        return switch (family) {
+            case "revsnn" -> "mi804/RevSNN";
+            case "mpis" -> "kiritozc/MPIS-SNNs";
+            default -> "BICLab/T-RevSNN";
+        };
+    }
+
+    private Measured trevsnn(PrintWriter out) {
+        String m = model == null ? "tiny" : model;
+        int k = kernel == null ? 3 : kernel, nc = classes == null ? 1000 : classes, im = img == null ? 64 : img;
+        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %d warm-up + %d measured%n",
+                m, k, nc, im, batch, threads, !plain, warmup, steps);
+        out.flush();
+        Result r = SpeedBench.trevsnn(m, k, nc, im, batch, threads, steps, warmup, !plain);
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("model", m);
+        f.put("batch", batch);
+        f.put("kernel", k);
+        f.put("classes", nc);
+        f.put("img", im);
+        f.put("save_memory", !plain);
+        return new Measured(r.step(), r.inference(), r.phases(), f, List.of("--model", m, "--kernel", Integer.toString(k),
+                "--classes", Integer.toString(nc), "--img", Integer.toString(im), "--save-memory", plain ? "0" : "1"));
+    }
+
+    private Measured fromCase(PrintWriter out, SpeedCase c, List<String> extraArgs) throws IOException {
+        out.printf("%s %s batch %d T %d threads %d backward %s, %d warm-up + %d measured%n", c.family(), c.model(), c.batch(),
+                c.timeSteps(), threads, c.variant(), warmup, steps);
+        Map<String, Double> ph = new LinkedHashMap<>();
+        ph.put("forward_loss_s", c.timing().phases().forwardLoss().median());
+        ph.put("backward_s", c.timing().phases().backward().median());
+        ph.put("optimizer_s", c.timing().phases().optimizer().median());
+        Map<String, Object> f = new LinkedHashMap<>();
+        f.put("model", c.model());
+        f.put("batch", c.batch());
+        f.put("T", c.timeSteps());
+        f.put("img", 32);
+        f.put("classes", c.constructor().get("num_classes"));
+        f.put(c.family().equals("mpis") ? "gradient" : "backward", c.variant());
+        f.put("constructor", c.constructor());
+        f.put("optimizer", c.optimizer());
+        List<String> args = new ArrayList<>(List.of("--model", c.model(), "--ctor", new ObjectMapper().writeValueAsString(c.constructor())));
+        args.addAll(extraArgs);
+        return new Measured(c.timing().step(), c.timing().inference(), ph, f, args);
+    }
+
+    /** "forward+loss F, backward B, optimizer O" (t-revsnn: the optimizer phase split into AGC and Lamb). */
+    private static String phases(Map<?, ?> ph) {
+        String s = String.format("forward+loss %s, backward %s, optimizer %s", sec(ph.get("forward_loss_s")),
+                sec(ph.get("backward_s")), sec(ph.get("optimizer_s")));
+        return ph.containsKey("agc_s") ? s + String.format(" (AGC %s + Lamb %s)", sec(ph.get("agc_s")), sec(ph.get("lamb_s"))) : s;
+    }
+
+    private static String sec(Object v) {
+        return v instanceof Number n ? String.format("%.4f", n.doubleValue()) : "n/a";
+    }
+
+    private static String versions(Map<String, Object> py) {
+        StringBuilder sb = new StringBuilder("torch " + py.get("torch"));
+        for (String k : List.of("timm", "spikingjelly"))
+            if (py.containsKey(k)) sb.append(", ").append(k).append(' ').append(py.get(k));
+        if (py.containsKey("stand_ins")) sb.append(", stand-ins for ").append(py.get("stand_ins"));
+        return sb.toString();
     }
 
     private static Map<String, Object> spread(Stats s) {
