@@ -3,6 +3,7 @@ package dev.spikerev.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.spikerev.bench.MemoryBench;
+import dev.spikerev.bench.MemoryPlot;
 import dev.spikerev.bench.MemoryProbe;
 import dev.spikerev.tensor.Natives;
 import java.io.IOException;
@@ -75,8 +76,12 @@ public final class BenchCommand implements Callable<Integer> {
         @Option(names = "--in-process", description = "mpis: measure every row in this JVM instead of a fresh child JVM per row "
                 + "(faster; later rows can under-count because freed memory is reused without growing RSS).")
         boolean inProcess;
-        @Option(names = "--json", paramLabel = "FILE", description = "Also write the rows as JSON.")
+        @Option(names = "--json", paramLabel = "FILE", description = {"Also write the rows as JSON: {\"family\", \"rows\": [{\"variant\": "
+                + "reversible|plain|bptt|reference|implicit, \"subnets\"|\"depth\"|\"T\": n, \"bytes_per_image\", ...}]}",
+                "(mpis: reference = the reference's one-step gradient)."})
         Path json;
+        @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw held memory per image vs subnets / depth / T per variant (PNG).")
+        Path plot;
         @Spec CommandSpec spec;
 
         @Override
@@ -109,22 +114,49 @@ public final class BenchCommand implements Callable<Integer> {
                 out.printf("%-11s %-9s %6d %16.3f %16.3f%n", r.variant(), r.axis(), r.value(), r.heldPerImage() / 1048576.0, r.peakPerImage() / 1048576.0);
             if (family.equals("revsnn")) summarizeRatios(rows, out);
             else summarize(rows, out);
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("family", family);
+            doc.put("model", model == null ? (family.equals("t-revsnn") ? "tiny" : "revsresnet") : model);
+            doc.put("batch", batch);
+            write(doc, rows, out);
+            return ExitCodes.OK;
+        }
+
+        /** {@code --json} (the rows under {@code doc}'s fields) and {@code --plot}. */
+        private void write(Map<String, Object> doc, List<MemoryBench.Row> rows, PrintWriter out) throws IOException {
             if (json != null) {
                 List<Map<String, Object>> list = new ArrayList<>();
-                for (MemoryBench.Row r : rows) {
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("variant", r.variant());
-                    m.put(r.axis(), r.value());
-                    m.put("batch", r.batch());
-                    m.put("bytes_per_image", Math.round(r.heldPerImage()));
-                    m.put("peak_bytes_per_image", Math.round(r.peakPerImage()));
-                    list.add(m);
-                }
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), Map.of("family", family, "rows", list));
+                for (MemoryBench.Row r : rows) list.add(jsonRow(r));
+                doc.put("rows", list);
+                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
                 out.println("wrote " + json);
             }
+            if (plot != null) {
+                try {
+                    MemoryPlot.write(plot, rows, String.format("%s %s, batch %d: memory kept for backward", family, doc.get("model"), batch));
+                } catch (java.io.UncheckedIOException e) {
+                    throw new UserError("bench memory --plot: cannot write " + plot + " (" + e.getCause() + ")");
+                }
+                out.println("wrote " + plot);
+            }
             out.flush();
-            return ExitCodes.OK;
+        }
+
+        /**
+         * One JSON row: {@code variant} (mpis one-step rows are {@code reference}: the gradient the reference computes,
+         * with {@code gradient} naming it), the axis ({@code subnets}, {@code depth} or {@code T}) with its value,
+         * {@code batch}, held and peak bytes per image.
+         */
+        static Map<String, Object> jsonRow(MemoryBench.Row r) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            boolean mpisGrad = r.variant().equals("one-step") || r.variant().equals("implicit");
+            m.put("variant", r.variant().equals("one-step") ? "reference" : r.variant());
+            if (mpisGrad) m.put("gradient", r.variant());
+            m.put(r.axis(), r.value());
+            m.put("batch", r.batch());
+            m.put("bytes_per_image", Math.round(r.heldPerImage()));
+            m.put("peak_bytes_per_image", Math.round(r.peakPerImage()));
+            return m;
         }
 
         private boolean hasOption(String name) {
@@ -162,27 +194,12 @@ public final class BenchCommand implements Callable<Integer> {
             for (MemoryBench.Row r : rows)
                 out.printf("%-9s %4d %16.3f %16.3f%n", r.variant(), r.value(), r.heldPerImage() / 1048576.0, r.peakPerImage() / 1048576.0);
             summarizeMpis(rows, out);
-            if (json != null) {
-                List<Map<String, Object>> list = new ArrayList<>();
-                for (MemoryBench.Row r : rows) {
-                    Map<String, Object> e = new LinkedHashMap<>();
-                    e.put("variant", r.variant());
-                    e.put("T", r.value());
-                    e.put("batch", r.batch());
-                    e.put("bytes_per_image", Math.round(r.heldPerImage()));
-                    e.put("peak_bytes_per_image", Math.round(r.peakPerImage()));
-                    list.add(e);
-                }
-                Map<String, Object> doc = new LinkedHashMap<>();
-                doc.put("family", "mpis");
-                doc.put("model", m);
-                doc.put("batch", batch);
-                doc.put("child_jvm_per_row", !inProcess);
-                doc.put("rows", list);
-                new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), doc);
-                out.println("wrote " + json);
-            }
-            out.flush();
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("family", "mpis");
+            doc.put("model", m);
+            doc.put("batch", batch);
+            doc.put("child_jvm_per_row", !inProcess);
+            write(doc, rows, out);
             return ExitCodes.OK;
         }
 
