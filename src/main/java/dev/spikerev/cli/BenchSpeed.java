@@ -31,11 +31,13 @@ import static dev.spikerev.cli.ReferenceProcess.num;
  * ({@code tools/bench_reference.py}) run in the same invocation, with the Java/Python ratio.
  */
 @Command(name = "speed", mixinStandardHelpOptions = true,
-        description = {"Wall time of a training step (forward + the family's reference loss + backward through the reversible /",
-                "implicit path + the reference optimizer step) and of inference (eval forward), median with min/max and IQR",
-                "after warm-up, plus a phase breakdown. t-revsnn: compound loss, AGC, Lamb; revsnn: CE / label smoothing,",
-                "SGD / AdamW per recipe; mpis: CE, SGD. --compare-python also times the reference (tools/bench_reference.py",
-                "with your clone of the reference) and prints the Java/Python ratio."})
+        description = {"Wall time of a training step (forward + the family's reference loss + backward",
+                "through the reversible / implicit path + the reference optimizer step) and of",
+                "inference (eval forward): median, min/max and IQR after warm-up, and the medians",
+                "of the phases forward+loss / backward / optimizer. t-revsnn: compound loss, AGC,",
+                "Lamb; revsnn: CE or label smoothing, SGD or AdamW per recipe; mpis: CE, SGD.",
+                "--compare-python also times the reference (tools/bench_reference.py with your",
+                "clone) in the same run and prints the Java/Python ratio."})
 public final class BenchSpeed implements Callable<Integer> {
     static final List<String> FAMILIES = List.of("t-revsnn", "revsnn", "mpis");
 
