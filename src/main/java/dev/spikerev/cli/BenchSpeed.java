@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.spikerev.bench.SpeedBench;
 import dev.spikerev.bench.SpeedBench.Result;
 import dev.spikerev.bench.SpeedBench.Stats;
+import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
+import dev.spikerev.train.Autocast;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -61,6 +63,12 @@ public final class BenchSpeed implements Callable<Integer> {
     @Option(names = "--tools", paramLabel = "DIR", defaultValue = "${env:SPIKEREV_TOOLS:-tools}",
             description = "Folder holding bench_reference.py (default: ./tools or $SPIKEREV_TOOLS).")
     Path tools;
+    @Option(names = "--device", paramLabel = "cpu|cuda:N", defaultValue = "cpu",
+            description = "Java side's device (cpu, cuda = cuda:0, cuda:N; default: ${DEFAULT-VALUE}).")
+    String device;
+    @Option(names = "--amp", paramLabel = "none|bf16|fp16", defaultValue = "none",
+            description = "Java side's mixed precision (fp16 needs CUDA; default: ${DEFAULT-VALUE}).")
+    String amp;
     @Option(names = "--json", paramLabel = "FILE", description = "Write the result as JSON.")
     Path json;
     @Spec CommandSpec spec;
@@ -71,15 +79,18 @@ public final class BenchSpeed implements Callable<Integer> {
         if (comparePython && refDir == null) throw new UserError("--compare-python needs --ref-dir PATH (a clone of BICLab/T-RevSNN)");
         Path script = tools.resolve("bench_reference.py");
         if (comparePython && !Files.isRegularFile(script)) throw new UserError("--compare-python: " + script + " not found (set --tools)");
+        Devices.Spec dev = Devices.require(device, "--device");
+        Autocast.Mode ampMode = Autocast.Mode.of(amp, "--amp");
+        Autocast.check(ampMode, dev);
         Natives.setThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         double[] loadBefore = SpeedBench.loadAverage();
-        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %d warm-up + %d measured%n",
-                model, kernel, classes, img, batch, threads, !plain, warmup, steps);
+        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %s amp %s, %d warm-up + %d measured%n",
+                model, kernel, classes, img, batch, threads, !plain, dev, ampMode.key, warmup, steps);
         out.flush();
         Result java;
         try {
-            java = SpeedBench.trevsnn(model, kernel, classes, img, batch, threads, steps, warmup, !plain);
+            java = SpeedBench.trevsnn(model, kernel, classes, img, batch, threads, steps, warmup, !plain, dev, ampMode);
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
         }
@@ -124,6 +135,8 @@ public final class BenchSpeed implements Callable<Integer> {
         res.put("steps", steps);
         res.put("warmup", warmup);
         res.put("save_memory", !plain);
+        res.put("device", dev.toString());
+        res.put("amp", ampMode.key);
         if (py != null)
             out.printf("ratio java/python: train step %.3f, inference %.3f (load average %s -> %s)%n", (Double) res.get("ratio"),
                     (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
