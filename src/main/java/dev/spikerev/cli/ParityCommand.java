@@ -39,6 +39,7 @@ public final class ParityCommand implements Callable<Integer> {
         Devices.Spec dev = Devices.require(device, "--device");
         if (!Files.isDirectory(fixture)) throw new UserError("--fixture: not a directory: " + fixture);
         Natives.setThreads(threads);
+        if (dev.isCuda()) Devices.strictFloat32(); // the fixtures are float32: no TF32 convolutions/matmuls
         PrintWriter out = spec.commandLine().getOut();
         List<Parity.Line> lines = Parity.run(fixture, out, writeCheckpoint, dev.isCuda() ? dev.device() : null);
         return !lines.isEmpty() && lines.stream().allMatch(Parity.Line::pass) ? ExitCodes.OK : ExitCodes.FAILED;

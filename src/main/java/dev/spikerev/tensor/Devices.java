@@ -101,6 +101,19 @@ public final class Devices {
         }
     }
 
+    /**
+     * Full float32 on CUDA for numerical comparisons (parity): no TF32 in cuDNN convolutions or cuBLAS matmuls,
+     * deterministic cuDNN algorithms, no autotuning. Training keeps libtorch's defaults (TF32 convolutions on, as in
+     * Python). Process-wide; harmless on a CPU-only build.
+     */
+    public static void strictFloat32() {
+        org.bytedeco.pytorch.Context ctx = org.bytedeco.pytorch.global.torch.globalContext();
+        ctx.setAllowTF32CuDNN(false);
+        ctx.setAllowTF32CuBLAS(false);
+        ctx.setBenchmarkCuDNN(false);
+        ctx.setDeterministicCuDNN(true);
+    }
+
     /** Same type and index ({@code cpu} has index -1 on both sides). */
     public static boolean sameDevice(Device a, Device b) {
         return a.type().value == b.type().value && (a.is_cpu() || a.index() == b.index());
