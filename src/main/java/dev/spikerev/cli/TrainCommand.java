@@ -42,7 +42,7 @@ public final class TrainCommand implements Callable<Integer> {
     String out;
 
     @Option(names = "--device", paramLabel = "cpu|cuda:N",
-            description = "Device (cpu, cuda = cuda:0, cuda:N); overrides train.device. With --nproc on CUDA, rank r uses cuda:(N + r).")
+            description = "Device (cpu, cuda = cuda:0, cuda:N); overrides train.device. With --nproc on cuda:K, rank r uses cuda:(K + r).")
     String device;
 
     @Option(names = "--no-progress", description = "No progress bar (one line per epoch only).")

@@ -106,7 +106,7 @@ public final class TrainConfig {
         public String out = "runs/default";
         /**
          * {@code cpu}, {@code cuda} (= cuda:0) or {@code cuda:N}: where the model, optimizer state and batches live
-         * (checkpoints are always written from CPU copies). With {@code --nproc N} on CUDA, rank r uses cuda:(N + r).
+         * (checkpoints are always written from CPU copies). With {@code --nproc} on {@code cuda:K}, rank r uses cuda:(K + r).
          */
         public String device = "cpu";
         /**
