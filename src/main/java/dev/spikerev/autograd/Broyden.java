@@ -83,8 +83,8 @@ public final class Broyden {
         if (x0.dim() != 2) throw new IllegalArgumentException("broyden: x0 must be [B, N], found dim " + x0.dim());
         long b = x0.size(0), n = x0.size(1);
         int mem = o.memory();
-        Tensor us = zeros(b, n, mem).to(x0.scalar_type());
-        Tensor vts = zeros(b, mem, n).to(x0.scalar_type());
+        Tensor us = zeros(new long[]{b, n, mem}, x0.options()); // x0's dtype and device
+        Tensor vts = zeros(new long[]{b, mem, n}, x0.options());
         Tensor x = x0;
         Tensor gx = eval(g, x0);
         double init = norm(gx);

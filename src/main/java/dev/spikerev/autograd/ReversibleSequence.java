@@ -163,7 +163,7 @@ public final class ReversibleSequence {
             out.add_(y);
         } else {
             // the input needs no gradient, but the blocks' parameters do: hang the output on a 1-element leaf
-            Tensor anchor = zeros(1);
+            Tensor anchor = zeros(new long[]{1}, y.options()); // y's dtype and device (float32 CPU leaf before)
             anchor.requires_grad_(true);
             Tensor ad = anchor.detach();
             Tensor zero = anchor.sub(ad);

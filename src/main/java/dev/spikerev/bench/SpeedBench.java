@@ -3,6 +3,9 @@ package dev.spikerev.bench;
 import dev.spikerev.models.trevsnn.TRevSNN;
 import dev.spikerev.models.trevsnn.TRevSNNConfig;
 import dev.spikerev.models.trevsnn.TRevSNNFamily;
+import dev.spikerev.tensor.Devices;
+import dev.spikerev.train.Autocast;
+import dev.spikerev.train.GradScaler;
 import dev.spikerev.train.GradClip;
 import dev.spikerev.train.Lamb;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -20,7 +24,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import static org.bytedeco.pytorch.global.torch.*;
 
 /**
- * Wall-clock speed of T-RevSNN on the CPU, the reference recipe (spec 8.3, fp32, no AMP):
+ * Wall-clock speed of T-RevSNN (CPU by default, or a CUDA device), the reference recipe (spec 8.3; fp32 unless an amp
+ * mode is given):
  * <ul>
  *   <li>training step = train-mode forward + compound loss (label smoothing 0.1) + zero_grad + backward (reversible
  *   when save_memory) + adaptive gradient clipping (0.02) + timm Lamb step (lr 2e-3, trust_clip, global-norm clip 1);</li>
@@ -62,13 +67,28 @@ public final class SpeedBench {
 
     public static Result trevsnn(String model, int kernel, int classes, int img, int batch, int threads, int steps,
                                  int warmup, boolean saveMemory) {
+        return trevsnn(model, kernel, classes, img, batch, threads, steps, warmup, saveMemory, new Devices.Spec("cpu", -1),
+                Autocast.Mode.NONE);
+    }
+
+    /**
+     * As above with the model, data and optimizer state on {@code device} and forward + loss + backward under
+     * {@code amp} autocast (bf16, or fp16 on CUDA with a {@link GradScaler}). On CUDA every timed call ends with a
+     * device synchronize, so the times are those of the finished work.
+     */
+    public static Result trevsnn(String model, int kernel, int classes, int img, int batch, int threads, int steps,
+                                 int warmup, boolean saveMemory, Devices.Spec device, Autocast.Mode amp) {
+        Autocast.check(amp, device);
         if (img % 16 != 0) throw new IllegalArgumentException("--img must be a multiple of 16, found " + img);
         if (steps < 1 || warmup < 0 || batch < 1) throw new IllegalArgumentException("--steps >= 1, --warmup >= 0, --batch >= 1");
         set_num_threads(threads);
         manual_seed(0);
         TRevSNN net = new TRevSNN(config(model, kernel, classes, saveMemory));
-        Tensor x = randn(batch, 3, img, img);
-        Tensor y = randint(classes, new long[]{batch}, new TensorOptions(ScalarType.Long));
+        Device dev = device.isCuda() ? device.device() : null;
+        Devices.to(net, dev);
+        Tensor x = Devices.to(randn(batch, 3, img, img), dev);
+        Tensor y = Devices.to(randint(classes, new long[]{batch}, new TensorOptions(ScalarType.Long)), dev);
+        GradScaler scaler = amp == Autocast.Mode.FP16 ? new GradScaler() : null;
         double[] stepTimes = new double[steps], inferTimes = new double[steps];
         double[][] phases = new double[4][steps];
         try (Lamb opt = TRevSNNFamily.lambOptimizer(net, 2e-3, 0.01, 1e-8, new double[]{0.9, 0.999}, 1.0, true)) {
@@ -77,15 +97,28 @@ public final class SpeedBench {
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope()) {
                     net.train(true);
-                    List<Tensor> heads = net.forward(x);
-                    Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
-                    opt.zeroGrad();
-                    long t1 = System.nanoTime();
-                    net.backward(loss);
-                    long t2 = System.nanoTime();
+                    long t1, t2;
+                    try (Autocast ac = Autocast.enter(amp, device)) {
+                        List<Tensor> heads = net.forward(x);
+                        Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
+                        opt.zeroGrad();
+                        sync(device);
+                        t1 = System.nanoTime();
+                        net.backward(scaler == null ? loss : scaler.scale(loss));
+                        sync(device);
+                        t2 = System.nanoTime();
+                    }
+                    if (scaler != null) scaler.unscale(params);
                     GradClip.adaptiveClipGrad(params, 0.02, 1e-3, 2.0);
+                    sync(device);
                     long t3 = System.nanoTime();
-                    opt.step();
+                    if (scaler == null) {
+                        opt.step();
+                    } else {
+                        scaler.step(opt);
+                        scaler.update();
+                    }
+                    sync(device);
                     if (i >= warmup) {
                         long t4 = System.nanoTime();
                         phases[0][i - warmup] = (t1 - t0) / 1e9;
@@ -99,7 +132,8 @@ public final class SpeedBench {
             net.train(false);
             for (int i = 0; i < warmup + steps; i++) {
                 long t0 = System.nanoTime();
-                try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard()) {
+                try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard();
+                     Autocast ac = Autocast.enter(amp, device)) {
                     List<Tensor> heads = net.forward(x);
                     heads.get(heads.size() - 1).sum().item_double(); // forces completion (no-op on CPU, kept for devices)
                 }
@@ -113,6 +147,11 @@ public final class SpeedBench {
         ph.put("lamb_s", Stats.of(phases[3]).median());
         ph.put("optimizer_s", ph.get("agc_s") + ph.get("lamb_s"));
         return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes), ph);
+    }
+
+    /** Waits for the device's queued work (CUDA); nothing on the CPU. */
+    static void sync(Devices.Spec device) {
+        if (device.isCuda()) cuda_synchronize();
     }
 
     /** 1-, 5- and 15-minute load averages from {@code /proc/loadavg} (empty where unavailable). */

@@ -46,6 +46,8 @@ final class TorchWriter {
     private int memoNext;
     private final List<StorageOut> storages = new ArrayList<>();
     private final Map<Long, StorageOut> storageByAddress = new HashMap<>();
+    /** Device storage (data pointer) -&gt; a CPU copy of all of it, so device views of one storage stay views on disk. */
+    private final Map<Long, Tensor> hostCopies = new HashMap<>();
     private final Deque<String> path = new ArrayDeque<>();
 
     private TorchWriter() {}
@@ -270,7 +272,10 @@ final class TorchWriter {
         if (t.is_sparse() || t.is_mkldnn() || t.is_quantized()) throw unsupported("a sparse/mkldnn/quantized tensor");
         Tensor src = t;
         boolean own = false;
-        if (!t.is_cpu()) { src = t.detach().cpu(); own = true; }     // a copy: device tensors are not shared on disk
+        if (!t.is_cpu()) {                                            // written from a CPU copy (loads on any machine)
+            if (t.is_neg() || t.is_conj()) { src = t.detach().cpu(); own = true; }
+            else src = hostView(t);
+        }
         if (src.is_neg() || src.is_conj()) { src = src.clone(); own = true; }
         Storage st = src.storage();
         long nbytes = st.nbytes();
@@ -308,6 +313,26 @@ final class TorchWriter {
         op('R'); // backward hooks: OrderedDict()
         op('t');
         op('R');
+    }
+
+    /**
+     * A CPU view equal to device tensor {@code t}: the whole device storage is copied once per writer, and {@code t}'s
+     * offset, sizes and strides are applied to the copy, so aliased device tensors (shared weights) share one storage
+     * in the file, as {@code torch.save} of CUDA tensors gives.
+     */
+    private Tensor hostView(Tensor t) {
+        Storage st = t.storage();
+        long nbytes = st.nbytes(), esize = t.element_size();
+        if (nbytes == 0 || nbytes % esize != 0) return t.detach().cpu();
+        long address = st.data().address();
+        Tensor whole = hostCopies.get(address);
+        if (whole == null || whole.scalar_type().value != t.scalar_type().value) {
+            Tensor flat = org.bytedeco.pytorch.global.torch.empty(new long[]{0}, t.options(), new org.bytedeco.pytorch.MemoryFormatOptional());
+            flat.set_(st, 0, new long[]{nbytes / esize}, 1L);
+            whole = flat.detach().cpu();
+            if (!hostCopies.containsKey(address)) hostCopies.put(address, whole);
+        }
+        return whole.as_strided(TensorInfo.shape(t), TensorInfo.strides(t), new org.bytedeco.pytorch.LongOptional(t.storage_offset()));
     }
 
     private void longTuple(long[] v) {

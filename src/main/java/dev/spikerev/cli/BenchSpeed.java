@@ -8,7 +8,9 @@ import dev.spikerev.bench.SpeedBench;
 import dev.spikerev.bench.SpeedBench.Result;
 import dev.spikerev.bench.SpeedBench.Stats;
 import dev.spikerev.bench.SpeedCase;
+import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
+import dev.spikerev.train.Autocast;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -79,6 +81,12 @@ public final class BenchSpeed implements Callable<Integer> {
     @Option(names = "--tools", paramLabel = "DIR", defaultValue = "${env:SPIKEREV_TOOLS:-tools}",
             description = "Folder holding bench_reference.py (default: ./tools or $SPIKEREV_TOOLS).")
     Path tools;
+    @Option(names = "--device", paramLabel = "cpu|cuda:N", defaultValue = "cpu",
+            description = "Java side's device (cpu, cuda = cuda:0, cuda:N; default: ${DEFAULT-VALUE}).")
+    String device;
+    @Option(names = "--amp", paramLabel = "none|bf16|fp16", defaultValue = "none",
+            description = "Java side's mixed precision (fp16 needs CUDA; default: ${DEFAULT-VALUE}).")
+    String amp;
     @Option(names = "--json", paramLabel = "FILE", description = "Write the result as JSON.")
     Path json;
     @Spec CommandSpec spec;
@@ -96,6 +104,13 @@ public final class BenchSpeed implements Callable<Integer> {
         Path script = tools.resolve("bench_reference.py");
         if (comparePython && !Files.isRegularFile(script)) throw new UserError("--compare-python: " + script + " not found (set --tools)");
         if (steps < 1 || warmup < 0 || batch < 1) throw new UserError("bench speed: --steps >= 1, --warmup >= 0, --batch >= 1");
+        Devices.Spec dev = Devices.require(device, "--device");
+        Autocast.Mode ampMode = Autocast.Mode.of(amp, "--amp");
+        Autocast.check(ampMode, dev);
+        if (!family.equals("t-revsnn") && (dev.isCuda() || ampMode != Autocast.Mode.NONE))
+            throw new UserError("bench speed: --device/--amp are implemented for family t-revsnn only (" + family + " runs on the CPU in fp32)");
+        this.dev = dev;
+        this.ampMode = ampMode;
         Natives.setThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
         double[] loadBefore = SpeedBench.loadAverage();
@@ -160,6 +175,8 @@ public final class BenchSpeed implements Callable<Integer> {
         res.putAll(java.fields());
         res.put("steps", steps);
         res.put("warmup", warmup);
+        res.put("device", dev.toString());
+        res.put("amp", ampMode.key);
         if (py != null)
             out.printf("ratio java/python: train step %.3f, inference %.3f (load average %s -> %s)%n", (Double) res.get("ratio"),
                     (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
@@ -203,13 +220,16 @@ public final class BenchSpeed implements Callable<Integer> {
         };
     }
 
+    private Devices.Spec dev = new Devices.Spec("cpu", -1);
+    private Autocast.Mode ampMode = Autocast.Mode.NONE;
+
     private Measured trevsnn(PrintWriter out) {
         String m = model == null ? "tiny" : model;
         int k = kernel == null ? 3 : kernel, nc = classes == null ? 1000 : classes, im = img == null ? 64 : img;
-        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %d warm-up + %d measured%n",
-                m, k, nc, im, batch, threads, !plain, warmup, steps);
+        out.printf("t-revsnn %s kernel %d classes %d img %d batch %d threads %d save_memory %s, %s amp %s, %d warm-up + %d measured%n",
+                m, k, nc, im, batch, threads, !plain, dev, ampMode.key, warmup, steps);
         out.flush();
-        Result r = SpeedBench.trevsnn(m, k, nc, im, batch, threads, steps, warmup, !plain);
+        Result r = SpeedBench.trevsnn(m, k, nc, im, batch, threads, steps, warmup, !plain, dev, ampMode);
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("model", m);
         f.put("batch", batch);

@@ -4,7 +4,9 @@ import dev.spikerev.checkpoint.StateDicts;
 import dev.spikerev.data.DataLoader;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
+import dev.spikerev.train.Autocast;
 import dev.spikerev.train.ConfigLoader;
 import dev.spikerev.train.DataSources;
 import dev.spikerev.train.RunCheckpoint;
@@ -34,13 +36,22 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a config key (repeatable).")
     List<String> overrides = new ArrayList<>();
 
+    @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "Device (cpu, cuda = cuda:0, cuda:N); overrides train.device.")
+    String device;
+
     @Override
     public Integer call() {
-        TrainConfig cfg = ConfigLoader.load(config != null ? config : Path.of(TrainCommand.DEFAULT_CONFIG), overrides);
+        List<String> all = new ArrayList<>(overrides);
+        if (device != null) all.add("train.device=" + device);
+        TrainConfig cfg = ConfigLoader.load(config != null ? config : Path.of(TrainCommand.DEFAULT_CONFIG), all);
+        Devices.Spec where = Devices.require(cfg.train.device, device != null ? "--device" : "train.device");
+        Autocast.Mode amp = Autocast.Mode.of(cfg.train.amp, "train.amp");
+        Autocast.check(amp, where);
         if (!Files.isRegularFile(checkpoint)) throw new UserError("--checkpoint: file not found: " + checkpoint);
         Natives.setThreads(cfg.train.threads);
         Trainer trainer = new Trainer(cfg, System.out, false);
         FamilyModel model = trainer.buildModel();
+        if (where.isCuda()) Devices.to(model.module(), where.device()); // the CPU copies of the checkpoint are copied there
         Object loaded = dev.spikerev.checkpoint.TorchFile.load(checkpoint);
         Object sd = loaded;
         if (loaded instanceof Map<?, ?> m && m.containsKey("model")) sd = ema ? m.get("state_dict_ema") : m.get("model");
@@ -49,9 +60,9 @@ public final class EvalCommand implements Callable<Integer> {
         DataSources data = DataSources.of(cfg.data, 4);
         DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .workers(cfg.data.workers).transform(data.testTransform).build();
-        double[] r = Trainer.evaluate(model, test);
-        System.out.printf("eval %s%s on %s test (%d images): loss %.4f, top-1 accuracy %.2f%%%n", checkpoint, ema ? " (EMA)" : "",
-                cfg.data.dataset, data.test.size(), r[0], r[1]);
+        double[] r = Trainer.evaluate(model, test, where, amp);
+        System.out.printf("eval %s%s on %s test (%d images, %s%s): loss %.4f, top-1 accuracy %.2f%%%n", checkpoint, ema ? " (EMA)" : "",
+                cfg.data.dataset, data.test.size(), where, amp == Autocast.Mode.NONE ? "" : " amp " + amp.key, r[0], r[1]);
         return ExitCodes.OK;
     }
 }

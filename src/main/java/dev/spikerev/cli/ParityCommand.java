@@ -1,5 +1,6 @@
 package dev.spikerev.cli;
 
+import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.train.Parity;
 import java.io.PrintWriter;
@@ -27,14 +28,20 @@ public final class ParityCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "2", description = "libtorch threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda:N", defaultValue = "cpu",
+            description = "Run the model on this device (cpu, cuda = cuda:0, cuda:N; default: ${DEFAULT-VALUE}); comparisons read back to the CPU.")
+    String device;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() {
+        Devices.Spec dev = Devices.require(device, "--device");
         if (!Files.isDirectory(fixture)) throw new UserError("--fixture: not a directory: " + fixture);
         Natives.setThreads(threads);
+        if (dev.isCuda()) Devices.strictFloat32(); // the fixtures are float32: no TF32 convolutions/matmuls
         PrintWriter out = spec.commandLine().getOut();
-        List<Parity.Line> lines = Parity.run(fixture, out, writeCheckpoint);
+        List<Parity.Line> lines = Parity.run(fixture, out, writeCheckpoint, dev.isCuda() ? dev.device() : null);
         return !lines.isEmpty() && lines.stream().allMatch(Parity.Line::pass) ? ExitCodes.OK : ExitCodes.FAILED;
     }
 }

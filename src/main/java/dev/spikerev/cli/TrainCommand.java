@@ -1,5 +1,7 @@
 package dev.spikerev.cli;
 
+import dev.spikerev.tensor.Devices;
+import dev.spikerev.train.Autocast;
 import dev.spikerev.train.ConfigLoader;
 import dev.spikerev.train.TrainConfig;
 import dev.spikerev.train.Trainer;
@@ -39,7 +41,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Run folder (checkpoints, metrics, plots); overrides train.out.")
     String out;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda:N", description = "Device; overrides train.device.")
+    @Option(names = "--device", paramLabel = "cpu|cuda:N",
+            description = "Device (cpu, cuda = cuda:0, cuda:N); overrides train.device. With --nproc on cuda:K, rank r uses cuda:(K + r).")
     String device;
 
     @Option(names = "--no-progress", description = "No progress bar (one line per epoch only).")
@@ -85,11 +88,14 @@ public final class TrainCommand implements Callable<Integer> {
         if (out != null) all.add("train.out=" + out);
         if (device != null) all.add("train.device=" + device);
         TrainConfig cfg = ConfigLoader.load(cfgFile, all);
-        if (!cfg.train.device.equals("cpu"))
-            throw new UserError("train.device " + cfg.train.device + ": this build is CPU-only (build with SPIKEREV_PROFILE=cuda for CUDA)");
+        String what = device != null ? "--device" : "train.device";
+        Devices.Spec base = Devices.require(cfg.train.device, what); // before any data or model work: one line, exit 2
+        Autocast.check(Autocast.Mode.of(cfg.train.amp, "train.amp"), base);
         if (nproc < 1) throw new UserError("--nproc must be >= 1, found " + nproc);
         if (distTimeout < 1) throw new UserError("--dist-timeout must be >= 1 second, found " + distTimeout);
         if (rank != null || world != null) return worker(cfg);
+        if (nproc > 1 && base.isCuda()) // one GPU per rank: the last rank's must exist too
+            Devices.require(Devices.forRank(base, nproc - 1).toString(), "--nproc " + nproc + " on " + base + " (rank " + (nproc - 1) + ")");
         if (nproc > 1) return launch(cfgFile, cfg);
         Trainer.Result r = new Trainer(cfg, System.out, !noProgress).run();
         return r.completed() ? ExitCodes.OK : ExitCodes.FAILED;
@@ -102,6 +108,11 @@ public final class TrainCommand implements Callable<Integer> {
         if (launcherPid != null) watchLauncher(launcherPid);
         DistOptions o = new DistOptions(rank, world, Rendezvous.parse(rendezvous), Duration.ofSeconds(distTimeout), failAtStep,
                 failRank >= 0 ? failRank : world - 1);
+        Devices.Spec mine = Devices.forRank(Devices.parse(cfg.train.device, "train.device"), rank);
+        if (mine.isCuda()) { // one GPU per rank: cuda:K gives rank r cuda:(K + r)
+            Devices.require(mine.toString(), "train.device of rank " + rank);
+            cfg.train.device = mine.toString();
+        }
         if (cfg.train.threads == 0) // libtorch's default (all cores) in every worker would oversubscribe the machine
             cfg.train.threads = Math.max(1, Runtime.getRuntime().availableProcessors() / world);
         dev.spikerev.tensor.Natives.init();

@@ -1,6 +1,10 @@
 package dev.spikerev.tensor;
 
 import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.MemoryFormatOptional;
+import org.bytedeco.pytorch.Module;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
 
 import static org.bytedeco.pytorch.global.torch.cuda_device_count;
 import static org.bytedeco.pytorch.global.torch.cuda_is_available;
@@ -50,5 +54,68 @@ public final class Devices {
         if (d.index() >= count)
             throw new IllegalArgumentException(what + ": " + d + " requested but this machine has " + count + " CUDA device(s)");
         return d;
+    }
+
+    /**
+     * The device of rank {@code rank} in a one-GPU-per-process run: {@code cuda:K} gives rank r {@code cuda:(K + r)};
+     * {@code cpu} stays {@code cpu}. Syntax only (check the result with {@link #require}).
+     */
+    public static Spec forRank(Spec base, int rank) {
+        return base.isCuda() ? new Spec("cuda", base.index() + rank) : base;
+    }
+
+    /**
+     * {@code t} on {@code device}: the same tensor (no copy) when it is already there, else a non-blocking copy
+     * (dtype kept). {@code device} null means "leave it where it is".
+     */
+    public static Tensor to(Tensor t, Device device) {
+        if (t == null || device == null || sameDevice(t.device(), device)) return t;
+        return t.to(device, t.scalar_type(), true, false, new MemoryFormatOptional());
+    }
+
+    /**
+     * Moves a module's parameters and buffers to {@code device} in place ({@code Module.to}: Java handles kept on
+     * parameters stay valid and follow). A no-op when {@code device} is null or the module is already there, so CPU
+     * runs never touch the tensors.
+     */
+    public static void to(Module m, Device device) {
+        if (device == null) return;
+        Device now = of(m);
+        if (now != null && sameDevice(now, device)) return;
+        m.to(device, false);
+    }
+
+    /** The device of the module's first parameter (or buffer); {@code null} for a module without tensors. */
+    public static Device of(Module m) {
+        TensorVector ps = m.parameters(true);
+        try {
+            if (ps.size() > 0) return ps.get(0).device();
+        } finally {
+            ps.close();
+        }
+        TensorVector bs = m.buffers(true);
+        try {
+            return bs.size() > 0 ? bs.get(0).device() : null;
+        } finally {
+            bs.close();
+        }
+    }
+
+    /**
+     * Full float32 on CUDA for numerical comparisons (parity): no TF32 in cuDNN convolutions or cuBLAS matmuls,
+     * deterministic cuDNN algorithms, no autotuning. Training keeps libtorch's defaults (TF32 convolutions on, as in
+     * Python). Process-wide; harmless on a CPU-only build.
+     */
+    public static void strictFloat32() {
+        org.bytedeco.pytorch.Context ctx = org.bytedeco.pytorch.global.torch.globalContext();
+        ctx.setAllowTF32CuDNN(false);
+        ctx.setAllowTF32CuBLAS(false);
+        ctx.setBenchmarkCuDNN(false);
+        ctx.setDeterministicCuDNN(true);
+    }
+
+    /** Same type and index ({@code cpu} has index -1 on both sides). */
+    public static boolean sameDevice(Device a, Device b) {
+        return a.type().value == b.type().value && (a.is_cpu() || a.index() == b.index());
     }
 }

@@ -162,7 +162,11 @@ public final class ConfigLoader {
         range("train.ema_decay", c.train.emaDecay, 0, 1);
         range("train.threads", c.train.threads, 0, 1024);
         range("train.max_steps_per_epoch", c.train.maxStepsPerEpoch, 0, 1e12);
-        if (!c.train.device.equals("cpu") && !c.train.device.matches("cuda(:\\d+)?"))
-            throw new ConfigException("config: key 'train.device' must be cpu or cuda:N, found '" + c.train.device + "'");
+        try {
+            dev.spikerev.tensor.Devices.parse(c.train.device, "config: key 'train.device'");
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        oneOf("train.amp", c.train.amp, Autocast.Mode.keys());
     }
 }

@@ -6,13 +6,26 @@ import org.bytedeco.pytorch.Tensor;
 import static org.bytedeco.pytorch.global.torch.cross_entropy;
 import static org.bytedeco.pytorch.global.torch.log_softmax;
 
-/** Classification losses of the references, written with the same tensor ops as their Python sources. */
+/**
+ * Classification losses of the references, written with the same tensor ops as their Python sources. Under mixed
+ * precision ({@code train.amp}) the logits arrive in bfloat16/float16 and are upcast to float32 first, so the loss is
+ * a float32 number as with CUDA autocast (which runs log_softmax / cross_entropy in float32); float32 logits are
+ * used as they are.
+ */
 public final class Losses {
     private Losses() {}
 
+    /** {@code logits} for a loss: bfloat16/float16 upcast to float32, anything else unchanged (the same tensor). */
+    public static Tensor lossPrecision(Tensor logits) {
+        int v = logits.scalar_type().value;
+        return v == org.bytedeco.pytorch.global.torch.ScalarType.BFloat16.value
+                || v == org.bytedeco.pytorch.global.torch.ScalarType.Half.value
+                ? logits.to(org.bytedeco.pytorch.global.torch.ScalarType.Float) : logits;
+    }
+
     /** {@code torch.nn.CrossEntropyLoss()(logits, target)}: mean over the batch; target = int64 class indices {@code [N]}. */
     public static Tensor crossEntropy(Tensor logits, Tensor target) {
-        return cross_entropy(logits, target);
+        return cross_entropy(lossPrecision(logits), target);
     }
 
     /**
@@ -23,7 +36,7 @@ public final class Losses {
     public static Tensor labelSmoothingCrossEntropy(Tensor logits, Tensor target, double smoothing) {
         if (!(smoothing < 1.0)) throw new IllegalArgumentException("smoothing must be < 1, found " + smoothing);
         double confidence = 1. - smoothing;
-        Tensor logprobs = log_softmax(logits, -1);
+        Tensor logprobs = log_softmax(lossPrecision(logits), -1);
         Tensor nll = logprobs.gather(-1, target.unsqueeze(1)).neg().squeeze(1);
         Tensor smooth = logprobs.mean(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional()).neg();
         Tensor loss = nll.mul(new Scalar(confidence)).add(smooth.mul(new Scalar(smoothing)));
@@ -32,7 +45,7 @@ public final class Losses {
 
     /** timm {@code SoftTargetCrossEntropy}: {@code mean_b sum_c(-t_c * log_softmax(x)_c)}; targets {@code [N, C]}. */
     public static Tensor softTargetCrossEntropy(Tensor logits, Tensor target) {
-        Tensor loss = target.neg().mul(log_softmax(logits, -1)).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
+        Tensor loss = target.neg().mul(log_softmax(lossPrecision(logits), -1)).sum(new long[] {-1}, false, new org.bytedeco.pytorch.ScalarTypeOptional());
         return loss.mean();
     }
 
@@ -69,8 +82,7 @@ public final class Losses {
     private static Tensor oneHot(Tensor target, long numClasses, double on, double off) {
         Tensor x = target.to(org.bytedeco.pytorch.global.torch.ScalarType.Long).view(-1, 1);
         Tensor t = org.bytedeco.pytorch.global.torch.full(new long[] {x.size(0), numClasses}, new Scalar(off),
-                new org.bytedeco.pytorch.TensorOptions(org.bytedeco.pytorch.global.torch.ScalarType.Float));
-        t = t.to(target.device(), org.bytedeco.pytorch.global.torch.ScalarType.Float);
+                new org.bytedeco.pytorch.TensorOptions(target.device())); // float32, made on the target's device
         return t.scatter_(1, x, new Scalar(on));
     }
 }

@@ -9,6 +9,7 @@ import dev.spikerev.models.FamilyModel.ParityGroup;
 import dev.spikerev.models.ModelFamilies;
 import dev.spikerev.models.ModelFamily;
 import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.tensor.Devices;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
@@ -39,6 +41,9 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  *   <li>{@code checkpoint.pth}'s model weights against our weights after the steps;</li>
  *   <li>the family's own groups ({@link FamilyModel#extraGroups}).</li>
  * </ol>
+ * With a device ({@code spikerev parity --device cuda:N}) every model is moved there after loading {@code model.pth},
+ * the fixture's inputs (and the {@code io.pt} tensors the family's own groups read) are copied there, and results
+ * are read back to the CPU for the comparison; the tolerances stay meta.json's.
  */
 public final class Parity {
     /** One compared group. */
@@ -57,11 +62,14 @@ public final class Parity {
     private final PrintWriter out;
     private final Set<String> noiseKeys = new TreeSet<>();
     private double noiseAtol = 0;
+    /** Where the models run; null = the CPU (nothing is moved). */
+    private final Device device;
 
     @SuppressWarnings("unchecked")
-    private Parity(Path dir, PrintWriter out) {
+    private Parity(Path dir, PrintWriter out, Device device) {
         this.dir = dir;
         this.out = out;
+        this.device = device;
         for (String f : List.of("meta.json", "model.pth", "io.pt"))
             if (!Files.isRegularFile(dir.resolve(f)))
                 throw new IllegalArgumentException("parity fixture " + dir + ": missing " + f);
@@ -82,8 +90,13 @@ public final class Parity {
 
     /** Runs every group, printing one line per group and {@code parity: P/N passed}; returns the lines. */
     public static List<Line> run(Path dir, PrintWriter out, Path writeCheckpoint) {
+        return run(dir, out, writeCheckpoint, null);
+    }
+
+    /** {@link #run(Path, PrintWriter, Path)} with the models on {@code device} (null: CPU). */
+    public static List<Line> run(Path dir, PrintWriter out, Path writeCheckpoint, Device device) {
         try (PointerScope scope = new PointerScope()) {
-            Parity p = new Parity(dir, out);
+            Parity p = new Parity(dir, out, device);
             p.runAll(writeCheckpoint);
             long passed = p.lines.stream().filter(Line::pass).count();
             out.println("parity: " + passed + "/" + p.lines.size() + " passed");
@@ -96,12 +109,11 @@ public final class Parity {
     private void runAll(Path writeCheckpoint) {
         String familyName = String.valueOf(meta.get("family"));
         ModelFamily family = ModelFamilies.get(familyName);
-        Tensor input = tensor("input");
-        Tensor target = tensor("target");
+        Tensor input = Devices.to(tensor("input"), device);
+        Tensor target = Devices.to(tensor("target"), device);
 
         // 1. from model.pth: eval logits, train logits, loss, grads
-        FamilyModel m = family.build(meta);
-        StateDictIO.loadStateDict(m.module(), initial, true);
+        FamilyModel m = load(family);
         m.module().train(false);
         try (NoGradGuard ng = new NoGradGuard()) {
             compare("logits_eval", Map.of("logits_eval", m.predict(input)), Map.of("logits_eval", tensor("logits_eval")));
@@ -123,13 +135,11 @@ public final class Parity {
         if (io.get("buffers_after_train_forward") instanceof Map)
             compare("buffers_after_train_forward", StateDictIO.stateDict(m.module()),
                     StateDicts.tensors(io.get("buffers_after_train_forward"), "io.pt buffers_after_train_forward"));
-        FamilyModel fresh = family.build(meta);
-        StateDictIO.loadStateDict(fresh.module(), initial, true);
-        for (ParityGroup g : fresh.extraGroups(io, meta)) compare(g);
+        FamilyModel fresh = load(family);
+        for (ParityGroup g : fresh.extraGroups(device == null ? io : (Map<String, Object>) onDevice(io), meta)) compare(g);
 
         // 2. K optimizer steps from a fresh model.pth
-        FamilyModel s = family.build(meta);
-        StateDictIO.loadStateDict(s.module(), initial, true);
+        FamilyModel s = load(family);
         int steps = meta.get("steps") instanceof Number n ? n.intValue() : 0;
         if (steps > 0 && meta.get("optimizer") instanceof Map) {
             FamilyModel.Stepper opt = s.optimizer((Map<String, Object>) meta.get("optimizer"));
@@ -171,6 +181,26 @@ public final class Parity {
         } else if (writeCheckpoint != null) {
             TorchFile.saveStateDict(writeCheckpoint, StateDictIO.stateDict(s.module()));
         }
+    }
+
+    /** A model built from meta.json, loaded with model.pth, on the parity device. */
+    private FamilyModel load(ModelFamily family) {
+        FamilyModel m = family.build(meta);
+        StateDictIO.loadStateDict(m.module(), initial, true);
+        Devices.to(m.module(), device);
+        return m;
+    }
+
+    /** io.pt's value with every tensor (also inside maps and lists) copied to the parity device. */
+    private Object onDevice(Object v) {
+        if (v instanceof Tensor t) return Devices.to(t, device);
+        if (v instanceof Map<?, ?> mp) {
+            Map<Object, Object> c = new LinkedHashMap<>();
+            mp.forEach((k, x) -> c.put(k, onDevice(x)));
+            return c;
+        }
+        if (v instanceof List<?> l) return l.stream().map(this::onDevice).toList();
+        return v;
     }
 
     /** DataParallel-saved checkpoints carry {@code module.}; strip it when every key has it. */
@@ -230,7 +260,7 @@ public final class Parity {
             if (!java.util.Arrays.equals(a.sizes().vec().get(), b.sizes().vec().get())) { problems.add("shape " + e.getKey()); continue; }
             double keyAtol = atol;
             if (noiseApplies(name) && noiseKeys.contains(e.getKey()) && noiseAtol > atol) { keyAtol = noiseAtol; noise++; }
-            Tensor ad = a.detach().to(ScalarType.Double), bd = b.detach().to(ScalarType.Double);
+            Tensor ad = a.detach().cpu().to(ScalarType.Double), bd = b.detach().cpu().to(ScalarType.Double);
             Tensor diff = ad.sub(bd).abs();
             double d = diff.numel() == 0 ? 0 : diff.max().item_double();
             if (Double.isNaN(d)) d = Double.POSITIVE_INFINITY;

@@ -104,8 +104,16 @@ public final class TrainConfig {
         public int threads = 2;
         /** Run directory: checkpoints, metrics.csv/json, plots. */
         public String out = "runs/default";
-        /** {@code cpu} or {@code cuda:N}. */
+        /**
+         * {@code cpu}, {@code cuda} (= cuda:0) or {@code cuda:N}: where the model, optimizer state and batches live
+         * (checkpoints are always written from CPU copies). With {@code --nproc} on {@code cuda:K}, rank r uses cuda:(K + r).
+         */
         public String device = "cpu";
+        /**
+         * Mixed precision: {@code none} (float32), {@code bf16} (autocast to bfloat16; CPU and CUDA) or {@code fp16}
+         * (autocast to float16 with dynamic loss scaling; CUDA only). Parameters and optimizer state stay float32.
+         */
+        public String amp = "none";
         /** Stop an epoch after this many steps (0 = full epoch): for smoke runs. */
         @JsonProperty("max_steps_per_epoch") public int maxStepsPerEpoch = 0;
         /** Checkpoint to resume from ({@code auto} = newest good one in {@code out}; empty = fresh start). */

@@ -8,6 +8,7 @@ import dev.spikerev.data.DataLoader;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamilies;
 import dev.spikerev.nn.StateDictIO;
+import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.train.distributed.DistGroup;
 import dev.spikerev.train.distributed.GradSync;
@@ -21,6 +22,7 @@ import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 
@@ -42,6 +44,14 @@ import static org.bytedeco.pytorch.global.torch.*;
  * and the sums are all-reduced, giving the same numbers as one process (every rank needs them for {@code best.pth}
  * and its eval time is divided by N). Only rank 0 writes checkpoints, metrics and plots; on {@code --resume} every
  * rank loads the same checkpoint (checked).
+ *
+ * <p><b>Device and precision</b> ({@code train.device}, {@code train.amp}): the model (and the EMA model) is moved to
+ * the device before the optimizer exists, so optimizer state is created next to its parameter; every batch is copied
+ * there (non-blocking); losses and accuracies are read back as host numbers. Checkpoints are written from CPU copies
+ * (the torch writer copies device tensors) and load onto the run's device. On the CPU nothing is moved or copied, so
+ * CPU numerics are unchanged. With {@code amp} the forward, the loss and the model's backward run inside an
+ * {@link Autocast} scope; fp16 adds a {@link GradScaler} (loss scaled before backward, gradients unscaled before
+ * clipping, the optimizer step skipped on inf/NaN), whose state is saved in the checkpoint's {@code spikerev} entry.
  */
 public final class Trainer {
     /** What a finished (or stopped) run produced. */
@@ -53,6 +63,7 @@ public final class Trainer {
     private final Path runDir;
     private final Map<String, Object> meta = new LinkedHashMap<>();
     private final DistGroup dist; // [ddp] null: a single process
+    private GradScaler scaler; // amp fp16 only
 
     public Trainer(TrainConfig cfg, PrintStream log, boolean progress) {
         this(cfg, log, progress, null);
@@ -78,9 +89,14 @@ public final class Trainer {
     @SuppressWarnings("unchecked")
     public Result run() throws Exception {
         long t0 = System.nanoTime();
+        Devices.Spec device = Devices.require(cfg.train.device, "train.device");
+        Autocast.Mode amp = Autocast.Mode.of(cfg.train.amp, "train.amp");
+        Autocast.check(amp, device);
+        Device dev = device.isCuda() ? device.device() : null; // null: CPU, nothing is moved
         Natives.setThreads(cfg.train.threads);
         manual_seed(cfg.train.seed);
         FamilyModel model = buildModel();
+        Devices.to(model.module(), dev);
         if (dist != null) GradSync.broadcastModule(dist, model.module()); // [ddp] every rank starts from rank 0's weights
         DataSources data = DataSources.of(cfg.data, timeSteps());
         DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
@@ -95,6 +111,8 @@ public final class Trainer {
         LrSchedule schedule = Optimizers.schedule(cfg);
         ModelEma ema = cfg.train.ema ? new ModelEma(StateDictIO.stateDict(model.module()), cfg.train.emaDecay, ModelEma.Mode.CORRECTED) : null;
         FamilyModel emaModel = ema == null ? null : buildModel();
+        if (emaModel != null) Devices.to(emaModel.module(), dev);
+        scaler = amp == Autocast.Mode.FP16 ? new GradScaler() : null;
         Map<String, Object> configMap = new ObjectMapper().convertValue(cfg, Map.class);
 
         // ---- resume
@@ -118,6 +136,7 @@ public final class Trainer {
             correct = longOf(r.get("correct"), 0);
             seen = longOf(r.get("seen"), 0);
             metrics = Metrics.fromHistory(r.get("history"));
+            if (scaler != null && r.get("scaler") instanceof Map<?, ?> sc) scaler.loadStateDict(sc);
             int savedWorld = intOf(r.get("world"), 1); // [ddp] a mid-epoch position is a batch index of that many shards
             if (startBatch > 0 && savedWorld != world())
                 throw new ConfigException("--resume " + resumeFrom + ": saved mid-epoch by " + savedWorld + " process(es), resumed with "
@@ -130,9 +149,10 @@ public final class Trainer {
                     dist.backend().lowerName(), cfg.data.batchSize, cfg.data.batchSize * dist.world());
         }
         Files.createDirectories(runDir);
-        log.printf("spikerev train: %s on %s (%d train / %d test images), %d epochs x %d steps, batch %d, %s lr %.3g, threads %d -> %s%n",
+        log.printf("spikerev train: %s on %s (%d train / %d test images), %d epochs x %d steps, batch %d, %s lr %.3g, threads %d, %s%s -> %s%n",
                 cfg.family, cfg.data.dataset, data.train.size(), data.test.size(), cfg.train.epochs, stepsPerEpoch,
-                cfg.data.batchSize, cfg.optimizer.name, cfg.optimizer.lr, cfg.train.threads, runDir);
+                cfg.data.batchSize, cfg.optimizer.name, cfg.optimizer.lr, cfg.train.threads, device,
+                amp == Autocast.Mode.NONE ? "" : " amp " + amp.key, runDir);
 
         double lastAcc = Double.NaN;
         for (int epoch = startEpoch; epoch < cfg.train.epochs; epoch++) {
@@ -149,23 +169,33 @@ public final class Trainer {
                     try (PointerScope scope = new PointerScope(); Batch batch = it.next()) {
                         lr = schedule.lr(epoch + b / (double) stepsPerEpoch);
                         opt.setLr(lr);
-                        Tensor[] out = model.forwardLoss(batch.input(), batch.target());
-                        loss = out[1].item_double();
-                        if (dist != null) loss = dist.mean(loss); // [ddp] global batch loss: every rank takes the same NaN decision
-                        if (!Double.isFinite(loss)) {
-                            String msg = String.format("stopped: non-finite loss %s at epoch %d step %d; last good checkpoint kept in %s",
-                                    loss, epoch + 1, b, runDir);
-                            log.println(msg);
-                            return new Result(false, msg, maxAcc, lastAcc, runDir, seconds(t0));
+                        Tensor input = Devices.to(batch.input(), dev), target = Devices.to(batch.target(), dev);
+                        Tensor[] out;
+                        try (Autocast ac = Autocast.enter(amp, device)) { // forward, loss and the model's own backward
+                            out = model.forwardLoss(input, target);
+                            loss = out[1].item_double();
+                            if (dist != null) loss = dist.mean(loss); // [ddp] global batch loss: every rank takes the same NaN decision
+                            if (!Double.isFinite(loss)) {
+                                String msg = String.format("stopped: non-finite loss %s at epoch %d step %d; last good checkpoint kept in %s",
+                                        loss, epoch + 1, b, runDir);
+                                log.println(msg);
+                                return new Result(false, msg, maxAcc, lastAcc, runDir, seconds(t0));
+                            }
+                            opt.zeroGrad();
+                            model.backward(scaler == null ? out[1] : scaler.scale(out[1]));
                         }
-                        opt.zeroGrad();
-                        model.backward(out[1]);
                         if (dist != null) GradSync.allReduceMean(dist, opt.params()); // [ddp] gradient of the global batch
+                        if (scaler != null) scaler.unscale(opt.params()); // clipping sees the true gradients
                         if (cfg.train.clipGrad > 0) GradClip.adaptiveClipGrad(opt.params(), cfg.train.clipGrad, 1e-3, 2.0);
                         if (cfg.train.clipGradNorm > 0) GradClip.clipGradNorm(opt.params(), cfg.train.clipGradNorm);
-                        opt.step();
+                        if (scaler == null) {
+                            opt.step();
+                        } else {
+                            scaler.step(opt); // skipped on inf/NaN gradients
+                            scaler.update();
+                        }
                         if (ema != null) ema.update(StateDictIO.stateDict(model.module()));
-                        ok = out[0].argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(batch.target()).sum().item_long();
+                        ok = out[0].argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(target).sum().item_long();
                         n = batch.size();
                         if (dist != null) { // [ddp] accuracy over all shards (equal shard sizes)
                             ok = (long) dist.sum(ok)[0];
@@ -192,11 +222,11 @@ public final class Trainer {
             }
             startBatch = 0;
             double epochSeconds = seconds(e0);
-            double[] test = evaluateAll(model, testLoader);
+            double[] test = evaluateAll(model, testLoader, device, amp);
             Double emaAcc = null;
             if (ema != null) {
                 StateDictIO.loadStateDict(emaModel.module(), ema.state(), true);
-                emaAcc = evaluateAll(emaModel, testLoader)[1];
+                emaAcc = evaluateAll(emaModel, testLoader, device, amp)[1];
             }
             lastAcc = test[1];
             double epochAcc = emaAcc == null ? test[1] : Math.max(test[1], emaAcc);
@@ -235,17 +265,30 @@ public final class Trainer {
         return new Result(true, "completed", maxAcc, lastAcc, runDir, secs);
     }
 
-    /** {@code [mean CE loss of the prediction head, top-1 accuracy %]} over the loader, in eval mode. */
+    /** {@code [mean CE loss of the prediction head, top-1 accuracy %]} over the loader, in eval mode, on the CPU in float32. */
     public static double[] evaluate(FamilyModel model, DataLoader loader) {
+        return evaluate(model, loader, new Devices.Spec("cpu", -1), Autocast.Mode.NONE);
+    }
+
+    /**
+     * {@link #evaluate(FamilyModel, DataLoader)} with the model on {@code device} (batches are copied there) and the
+     * forward under autocast when {@code amp} is not none (the loss is computed in float32).
+     */
+    public static double[] evaluate(FamilyModel model, DataLoader loader, Devices.Spec device, Autocast.Mode amp) {
+        Device dev = device.isCuda() ? device.device() : null;
         model.module().train(false);
         double loss = 0;
         long correct = 0, seen = 0;
         try (DataLoader.Epoch it = loader.epoch(0); NoGradGuard ng = new NoGradGuard()) {
             while (it.hasNext()) {
                 try (PointerScope scope = new PointerScope(); Batch b = it.next()) {
-                    Tensor logits = model.predict(b.input());
-                    loss += cross_entropy(logits, b.target()).item_double() * b.size();
-                    correct += logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(b.target()).sum().item_long();
+                    Tensor input = Devices.to(b.input(), dev), target = Devices.to(b.target(), dev);
+                    Tensor logits;
+                    try (Autocast ac = Autocast.enter(amp, device)) {
+                        logits = model.predict(input);
+                    }
+                    loss += Losses.crossEntropy(logits, target).item_double() * b.size(); // float32 under amp too
+                    correct += logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(target).sum().item_long();
                     seen += b.size();
                 }
             }
@@ -270,8 +313,8 @@ public final class Trainer {
     }
 
     /** {@link #evaluate} over the whole test set: [ddp] the ranks' slice sums are all-reduced. */
-    private double[] evaluateAll(FamilyModel m, DataLoader slice) {
-        double[] r = evaluate(m, slice);
+    private double[] evaluateAll(FamilyModel m, DataLoader slice, Devices.Spec device, Autocast.Mode amp) {
+        double[] r = evaluate(m, slice, device, amp);
         if (dist == null) return r;
         double n = slice.dataset().size();
         double[] s = dist.sum(r[0] * n, r[1] * n, n);
@@ -314,6 +357,7 @@ public final class Trainer {
     private void save(Path file, FamilyModel model, Optimizer opt, ModelEma ema, double maxAcc, int epoch,
                       Map<String, Object> config, Map<String, Object> resume) {
         resume.put("world", (long) world()); // [ddp]
+        if (scaler != null) resume.put("scaler", scaler.stateDict());
         try (PointerScope scope = new PointerScope()) {
             RunCheckpoint.save(file, StateDictIO.stateDict(model.module()), opt.stateDict(), ema == null ? null : ema.state(),
                     maxAcc, epoch, config, resume);

@@ -61,6 +61,14 @@ class ConfigLoaderTest {
         assertTrue(e.getMessage().contains("'train.label_smoothing' must be in"), e.getMessage());
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.device=tpu")));
         assertTrue(e.getMessage().contains("train.device"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.device=cuda:x")));
+        assertTrue(e.getMessage().contains("train.device") && e.getMessage().contains("cpu, cuda, cuda:N"), e.getMessage());
+        assertEquals("cuda:1", ConfigLoader.load(null, List.of("train.device=cuda:1")).train.device, "syntax only: no GPU needed to load");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("train.amp=fp32")));
+        assertTrue(e.getMessage().contains("'train.amp' must be one of none, bf16, fp16, found 'fp32'"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+        assertEquals("none", ConfigLoader.load(null, List.of()).train.amp, "default");
+        assertEquals("bf16", ConfigLoader.load(null, List.of("train.amp=bf16")).train.amp);
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(null, List.of("noequals")));
         assertTrue(e.getMessage().contains("key=value"), e.getMessage());
     }

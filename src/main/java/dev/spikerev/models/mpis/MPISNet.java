@@ -286,7 +286,7 @@ public class MPISNet extends SpikeModule {
                     {b, c1, h / sx, w / sx}, {b, c2, h / sx, w / sx}, {b, c1, h / (sx * 2), w / (sx * 2)},
                     {b, c2, h / (sx * 2), w / (sx * 2)}};
         }
-        for (int i = 0; i < 8; i++) order[i].reset(shapes[i]);
+        for (int i = 0; i < 8; i++) order[i].reset(shapes[i], p.input.device()); // masks next to the activations
     }
 
     /** {@code f}, the copy refresh and the head; with the implicit gradient the head reads detached leaves. */
@@ -332,11 +332,11 @@ public class MPISNet extends SpikeModule {
         IntFunction<Tensor[]> currents;
         if (!p.neuro) {
             Tensor x0 = networkX.forward(p.feat, BnMode.MODULE);
-            Tensor x1 = networkXN.forward(zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type()), BnMode.MODULE);
+            Tensor x1 = networkXN.forward(zeros(new long[]{p.b, p.feat.size(1), p.h / 2, p.w / 2}, p.feat.options()), BnMode.MODULE);
             currents = t -> new Tensor[]{x0, x1};
         } else {
             Tensor u = p.input.permute(4, 0, 1, 2, 3);
-            Tensor x1 = networkXN.forward(zeros(p.b, p.input.size(1), p.h / 2, p.w / 2).to(p.input.scalar_type()), BnMode.MODULE);
+            Tensor x1 = networkXN.forward(zeros(new long[]{p.b, p.input.size(1), p.h / 2, p.w / 2}, p.input.options()), BnMode.MODULE);
             currents = t -> new Tensor[]{networkX.forward(u.select(0, t), BnMode.MODULE), x1};
         }
         Tensor[][] v = new Tensor[2][3], sp = new Tensor[2][3];
@@ -366,12 +366,12 @@ public class MPISNet extends SpikeModule {
 
     /** {@code x_k} of f: static {stem output, zeros}; neuro {λ-weighted frame average x_f (spec 5.5), zeros}. */
     private Tensor[] fInputs(Prepared p) {
-        if (!p.neuro) return new Tensor[]{p.feat, zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type())};
+        if (!p.neuro) return new Tensor[]{p.feat, zeros(new long[]{p.b, p.feat.size(1), p.h / 2, p.w / 2}, p.feat.options())};
         Tensor xf;
         try (NoGradGuard ng = new NoGradGuard()) {
             xf = neuroFInput(p);
         }
-        return new Tensor[]{xf, zeros(p.b, xf.size(1), xf.size(2) / 2, xf.size(3) / 2).to(xf.scalar_type())};
+        return new Tensor[]{xf, zeros(new long[]{p.b, xf.size(1), xf.size(2) / 2, xf.size(3) / 2}, xf.options())};
     }
 
     /** One application of stream k's equivalent function with autograd (module-mode BNs); records X_k(x). */
@@ -408,7 +408,7 @@ public class MPISNet extends SpikeModule {
     }
 
     private Tensor[] simulateStatic(Prepared p) {
-        Tensor zerosN = zeros(p.b, p.feat.size(1), p.h / 2, p.w / 2).to(p.feat.scalar_type());
+        Tensor zerosN = zeros(new long[]{p.b, p.feat.size(1), p.h / 2, p.w / 2}, p.feat.options());
         Tensor x0 = networkX.forward(p.feat, BnMode.MODULE);          // training: 1st of 2 BN updates per step
         Tensor x1 = networkXN.forward(zerosN, BnMode.MODULE);
         Tensor[] cur = {x0, x1};
@@ -419,7 +419,7 @@ public class MPISNet extends SpikeModule {
     private Tensor[] simulateNeuro(Prepared p) {
         int tt = config.timeStep();
         Tensor u = p.input.permute(4, 0, 1, 2, 3);                     // [T, B, C, H, W] view
-        Tensor zerosN = zeros(p.b, p.input.size(1), p.h / 2, p.w / 2).to(p.input.scalar_type());
+        Tensor zerosN = zeros(new long[]{p.b, p.input.size(1), p.h / 2, p.w / 2}, p.input.options());
         if (!networkX.is_training()) {
             return lif(t -> new Tensor[]{networkX.forward(u.select(0, t), BnMode.MODULE), networkXN.forward(zerosN, BnMode.MODULE)});
         }

@@ -58,7 +58,7 @@ public final class MpisModel implements FamilyModel {
     @Override public Tensor[] forwardLoss(Tensor input, Tensor target) {
         net.train(true);
         Tensor logits = predict(input);
-        return new Tensor[]{logits, cross_entropy(logits, target)};
+        return new Tensor[]{logits, dev.spikerev.train.Losses.crossEntropy(logits, target)}; // = cross_entropy (float32 under amp)
     }
 
     @Override public void backward(Tensor loss) {
@@ -176,6 +176,7 @@ public final class MpisModel implements FamilyModel {
                 loss = lossOut[1];
             } else {
                 imp = new MPISNet(net.config.withOptions(net.config.options().withGradient(MpisConfig.Gradient.IMPLICIT)));
+                dev.spikerev.tensor.Devices.to(imp, input.device()); // next to the input (a no-op on the CPU)
                 StateDictIO.loadStateDict(imp, initial, true);
                 loss = new MpisModel(imp).forwardLoss(input.clone(), target)[1];
             }

@@ -18,10 +18,13 @@ public final class VariationalDropout {
 
     VariationalDropout(double p) { this.p = p; }
 
-    /** Draws a fresh mask of {@code shape} from the global generator (the reference's {@code reset_mask}). */
-    void reset(long[] shape) {
+    /**
+     * Draws a fresh float32 mask of {@code shape} on {@code device} from that device's default generator (the
+     * reference's {@code reset_mask}; on the CPU the same draws as {@code torch.zeros(shape).bernoulli_(1 - p)}).
+     */
+    void reset(long[] shape, org.bytedeco.pytorch.Device device) {
         if (p == 0) { mask = null; return; }
-        Tensor m = zeros(shape).bernoulli_(1 - p, new GeneratorOptional());
+        Tensor m = zeros(shape, new org.bytedeco.pytorch.TensorOptions(device)).bernoulli_(1 - p, new GeneratorOptional());
         setMask(m.div(Ops.s(1 - p)));
     }
 

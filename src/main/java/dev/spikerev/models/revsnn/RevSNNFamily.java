@@ -156,6 +156,7 @@ public final class RevSNNFamily implements ModelFamily {
             if (io.get("after_steps") instanceof Map<?, ?> after && io.get("logits_eval_after_steps") instanceof Tensor expected
                     && io.get("input") instanceof Tensor input) {
                 RevSNNNet fresh = create(net.config());
+                dev.spikerev.tensor.Devices.to(fresh, input.device()); // next to the input (a no-op on the CPU)
                 dev.spikerev.nn.StateDictIO.loadStateDict(fresh, dev.spikerev.checkpoint.StateDicts.tensors(after, "io.pt after_steps"), true);
                 fresh.train(false);
                 Tensor logits;

@@ -28,8 +28,11 @@ public final class DistGroup implements AutoCloseable {
     private final Backend backend;
     private final long failAtStep;
     private final int failRank;
+    /** Where the host-number collectives' tensors live: null (CPU) for gloo, this rank's GPU for NCCL. */
+    private final org.bytedeco.pytorch.Device commDevice;
 
-    private DistGroup(DistOptions o, DistBackend kind, Store store, Backend backend) {
+    private DistGroup(DistOptions o, DistBackend kind, Store store, Backend backend, org.bytedeco.pytorch.Device commDevice) {
+        this.commDevice = commDevice;
         this.rank = o.rank();
         this.world = o.world();
         this.kind = kind;
@@ -40,14 +43,19 @@ public final class DistGroup implements AutoCloseable {
         this.failRank = o.failRank();
     }
 
-    /** Meets the other ranks through the rendezvous store and builds the backend for {@code device}. */
+    /**
+     * Meets the other ranks through the rendezvous store and builds the backend for {@code device} (this rank's
+     * device: NCCL collectives need CUDA tensors, so {@link #sum}/{@link #checkSame} then run on it).
+     */
     public static DistGroup join(DistOptions o, String device) {
         DistBackend kind = DistBackend.forDevice(device);
+        org.bytedeco.pytorch.Device commDevice = kind == DistBackend.NCCL
+                ? dev.spikerev.tensor.Devices.parse(device, "train.device").device() : null;
         Store store = o.rendezvous().open(o.rank(), o.world(), o.timeout());
         store.retainReference();
         Backend backend = ProcessGroups.create(kind, store, o.rank(), o.world(), o.timeout(), o.rendezvous().loopback());
         backend.retainReference();
-        return new DistGroup(o, kind, store, backend);
+        return new DistGroup(o, kind, store, backend, commDevice);
     }
 
     public int rank() { return rank; }
@@ -139,13 +147,15 @@ public final class DistGroup implements AutoCloseable {
                     + rank + " of " + world + " (a peer is stuck or gone; see --dist-timeout)");
     }
 
-    private static Tensor tensor(double... v) {
-        return Tensor.create(v).clone(); // own the memory (create may wrap the Java array's copy)
+    private Tensor tensor(double... v) {
+        Tensor t = Tensor.create(v).clone(); // own the memory (create may wrap the Java array's copy)
+        return commDevice == null ? t : t.to(commDevice, t.scalar_type());
     }
 
     private static double[] toDoubles(Tensor t, int n) {
+        Tensor h = t.cpu();
         double[] out = new double[n];
-        for (int i = 0; i < n; i++) out[i] = t.select(0, i).item_double();
+        for (int i = 0; i < n; i++) out[i] = h.select(0, i).item_double();
         return out;
     }
 
