@@ -133,7 +133,8 @@ public final class ConfigLoader {
 
     static void validate(TrainConfig c) {
         oneOf("family", c.family, "t-revsnn", "revsnn", "mpis", "baseline");
-        oneOf("data.dataset", c.data.dataset, "mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "nmnist");
+        oneOf("data.dataset", c.data.dataset, "mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "nmnist", "cifar10-dvs",
+                "dvs128-gesture");
         range("data.batch_size", c.data.batchSize, 1, 1 << 20);
         range("data.eval_batch_size", c.data.evalBatchSize, 1, 1 << 20);
         range("data.workers", c.data.workers, 0, 256);

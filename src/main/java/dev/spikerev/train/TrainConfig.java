@@ -22,7 +22,10 @@ public final class TrainConfig {
     public Train train = new Train();
 
     public static final class Data {
-        /** {@code mnist | fashion-mnist | cifar10 | cifar100 | imagefolder | nmnist}. */
+        /**
+         * {@code mnist | fashion-mnist | cifar10 | cifar100 | imagefolder | nmnist}; {@code cifar10-dvs | dvs128-gesture}
+         * name the RevSNN DVS recipes' data, which has no loader yet (training stops with a message saying so).
+         */
         public String dataset = "mnist";
         /** Folder with the dataset files (fetched there when {@code download} and missing). */
         public String root = "data/mnist";
