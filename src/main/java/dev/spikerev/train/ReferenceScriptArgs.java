@@ -402,7 +402,9 @@ final class ReferenceScriptArgs {
             model.put("embed_dims", a.integer("dim"));
             model.put("num_heads", a.integer("num_heads"));
             model.put("depths", a.integer("depths"));
-            model.put("mlp_ratios", a.num("mlp_ratio"));
+            double ratio = a.num("mlp_ratio");
+            if (ratio == Math.rint(ratio)) model.put("mlp_ratios", (int) ratio);
+            else model.put("mlp_ratios", ratio);
             model.put("num_classes", a.isNull("num_classes") ? (c100 ? 100 : 10) : a.integer("num_classes"));
             model.put("T", 4);
             data.put("dataset", c100 ? "cifar100" : "cifar10");
