@@ -289,11 +289,12 @@ class ReferenceScriptArgsTest {
         assertEquals("1e+16", ReferenceScriptArgs.py(1e16));
     }
 
-    /** With the reference clone ({@code -Dspikerev.revsnn.ref=DIR}): its four configs/revsformer_*.yml load unchanged. */
+    /** With the reference clone ({@code spikerev.revsnn.ref}, see RevSNNCheckpointTest): its configs/revsformer_*.yml load unchanged. */
     @Test
     void referenceRecipeFilesLoadAsShipped() throws Exception {
-        String p = System.getProperty("spikerev.revsnn.ref", System.getenv("SPIKEREV_REVSNN_REF"));
-        Assumptions.assumeTrue(p != null && Files.isDirectory(Path.of(p, "cifar10", "configs")), "RevSNN reference clone not given");
+        Path ref = dev.spikerev.models.revsnn.RevSNNCheckpointTestAccess.refDir();
+        Assumptions.assumeTrue(ref != null && Files.isDirectory(ref.resolve("cifar10").resolve("configs")), "RevSNN reference clone not found");
+        String p = ref.toString();
         List<Path> ymls;
         try (Stream<Path> s = Stream.of("cifar10", "cifar100").flatMap(f -> {
             try {

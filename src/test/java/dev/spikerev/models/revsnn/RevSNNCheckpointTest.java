@@ -43,9 +43,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * <li>Java-written files (a real training run on a tiny CIFAR-10 in the CIFAR RevSResNet and CIFAR RevSFormer
  * layouts; a DVS RevSResNet file written directly) load in Python with {@code torch.load(weights_only=True)} and go
  * through the scripts' resume code ({@code tools/check_checkpoint_revsnn.py}: keys, strict load, optimizer type of the
- * script, scheduler state, start epoch). With the reference clone ({@code -Dspikerev.revsnn.ref=DIR} or
- * {@code SPIKEREV_REVSNN_REF}: a checkout of mi804/RevSNN) the checker loads the weights into the reference model
- * itself; those tests are skipped without it.</li>
+ * script, scheduler state, start epoch). With the reference clone (a checkout of mi804/RevSNN at
+ * {@code -Dspikerev.revsnn.ref=DIR}, by default {@code ../ref/revsnn} next to the project, or {@code SPIKEREV_REVSNN_REF})
+ * the checker loads the weights into the reference model itself; those tests are skipped without it.</li>
  * <li>Files in the reference layout: the fixtures' checkpoint.pth (written by the reference harness, argparse
  * Namespace included) and one written by a torch-only Python script after three "epochs" (SGD + MultiStepLR) are read
  * and resumed: epoch, best accuracy and optimizer state equal; a training run resumed from the latter continues at
@@ -142,11 +142,12 @@ class RevSNNCheckpointTest {
 
     /** The reference clone (a checkout of mi804/RevSNN), or null. */
     static Path refDir() {
-        String p = System.getProperty("spikerev.revsnn.ref");
-        if (p == null || p.isBlank()) p = System.getenv("SPIKEREV_REVSNN_REF");
-        if (p == null || p.isBlank()) return null;
-        Path d = Path.of(p);
-        return Files.isDirectory(d.resolve("cifar10")) ? d : null;
+        for (String p : new String[]{System.getProperty("spikerev.revsnn.ref"), System.getenv("SPIKEREV_REVSNN_REF")}) {
+            if (p == null || p.isBlank()) continue;
+            Path d = Path.of(p);
+            if (Files.isDirectory(d.resolve("cifar10")) && Files.isDirectory(d.resolve("cifar10-dvs"))) return d;
+        }
+        return null;
     }
 
     /** Runs tools/check_checkpoint_revsnn.py; returns its RESULT object (fails the test on a non-zero exit). */
