@@ -413,7 +413,7 @@ def main(argv=None):
     try:
         rc, out = resume(a.ckpt, ck, a.ref_dir, a.heads, a.T, a.check_lr)
     except Exception as e:  # noqa: BLE001
-        return fail("resume: %s: %s" % (type(e).__name__, str(e).splitlines()[0][:600] if str(e) else ""))
+        return fail("resume: %s: %s" % (type(e).__name__, " ".join(str(e).split())[:600]))
     print("resume: %s (model %s, optimizer %s)" % ("OK" if rc == 0 else "FAILED", out["model"], out["optimizer"]))
     print("RESULT " + json.dumps(out, sort_keys=True))
     return rc

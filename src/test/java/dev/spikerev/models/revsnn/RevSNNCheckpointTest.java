@@ -319,6 +319,19 @@ class RevSNNCheckpointTest {
         assertEquals(88.0, ((Number) res.get("test_acc5_at_max_test_acc1")).doubleValue());
     }
 
+    /** The checker fails (exit 1, naming the problem) on a file that is not in the scripts' layout. */
+    @Test
+    void checkerRejectsABrokenLayout() throws Exception {
+        Map<Object, Object> ck = new LinkedHashMap<>((Map<?, ?>) TorchFile.load(resnetRun().resolve("last.pth")));
+        ck.remove("max_test_acc1");
+        Path bad = tmp.resolve("broken").resolve("no-max.pth");
+        Files.createDirectories(bad.getParent());
+        TorchFile.save(bad, ck);
+        Python.Result r = Python.runFile(null, Path.of("tools", "check_checkpoint_revsnn.py"), bad.toString());
+        assertEquals(1, r.exit(), r.out() + r.err());
+        assertTrue(r.out().contains("FAIL layout") && r.out().contains("max_test_acc1"), r.out());
+    }
+
     // ------------------------------------------------------------------ with the reference model (skipped without the clone)
 
     @Test
@@ -332,6 +345,18 @@ class RevSNNCheckpointTest {
         r = check(dvsFile(), "cifar10-dvs");
         assertTrue(String.valueOf(r.get("model")).startsWith("RevSResNet(layers=[1, 1, 1], planes=[4, 4, 8]"), r.toString());
         assertEquals(List.of(31, 16), r.get("groups"));
+        // a weight the reference model does not have: its strict load_state_dict refuses the file
+        Map<Object, Object> ck = new LinkedHashMap<>((Map<?, ?>) TorchFile.load(resnetRun().resolve("last.pth")));
+        LinkedHashMap<String, Tensor> sd = new LinkedHashMap<>(StateDicts.tensors(ck.get("model"), "model"));
+        sd.put("extra.weight", sd.get("fc.weight"));
+        ck.put("model", StateDicts.ordered(sd));
+        Path bad = tmp.resolve("broken").resolve("extra-key.pth");
+        Files.createDirectories(bad.getParent());
+        TorchFile.save(bad, ck);
+        Python.Result res = Python.runFile(null, Path.of("tools", "check_checkpoint_revsnn.py"), bad.toString(), "--ref-dir",
+                refDir().resolve("cifar10").toString());
+        assertEquals(1, res.exit(), res.out() + res.err());
+        assertTrue(res.out().contains("Unexpected key(s) in state_dict: \"extra.weight\""), res.out());
     }
 
     // ------------------------------------------------------------------ reference-layout files read by Java
