@@ -1,6 +1,5 @@
 package dev.spikerev.cli;
 
-import dev.spikerev.checkpoint.StateDicts;
 import dev.spikerev.data.DataLoader;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.nn.StateDictIO;
@@ -16,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -27,7 +25,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML config (default: " + TrainCommand.DEFAULT_CONFIG + ").")
     Path config;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "PATH", description = "Training checkpoint (or a plain state_dict file).")
+    @Option(names = "--checkpoint", required = true, paramLabel = "PATH", description = "Training checkpoint (spikerev's, or a reference script's: model / state_dict key) or a plain state_dict file.")
     Path checkpoint;
 
     @Option(names = "--ema", description = "Evaluate the EMA weights (state_dict_ema).")
@@ -53,10 +51,13 @@ public final class EvalCommand implements Callable<Integer> {
         FamilyModel model = trainer.buildModel();
         if (where.isCuda()) Devices.to(model.module(), where.device()); // the CPU copies of the checkpoint are copied there
         Object loaded = dev.spikerev.checkpoint.TorchFile.load(checkpoint);
-        Object sd = loaded;
-        if (loaded instanceof Map<?, ?> m && m.containsKey("model")) sd = ema ? m.get("state_dict_ema") : m.get("model");
-        if (sd == null) throw new UserError(checkpoint + ": no " + (ema ? "state_dict_ema" : "model") + " weights in this checkpoint");
-        StateDictIO.loadStateDict(model.module(), StateDicts.tensors(sd, checkpoint.toString()), true);
+        java.util.Map<String, org.bytedeco.pytorch.Tensor> sd;
+        try {
+            sd = RunCheckpoint.weights(loaded, ema, checkpoint.toString());
+        } catch (dev.spikerev.checkpoint.CheckpointFormatException e) {
+            throw new UserError(e.getMessage());
+        }
+        StateDictIO.loadStateDict(model.module(), sd, true);
         DataSources data = DataSources.of(cfg.data, 4);
         DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .workers(cfg.data.workers).transform(data.testTransform).build();

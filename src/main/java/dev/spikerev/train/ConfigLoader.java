@@ -133,7 +133,8 @@ public final class ConfigLoader {
 
     static void validate(TrainConfig c) {
         oneOf("family", c.family, "t-revsnn", "revsnn", "mpis", "baseline");
-        oneOf("data.dataset", c.data.dataset, "mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "nmnist");
+        oneOf("data.dataset", c.data.dataset, "mnist", "fashion-mnist", "cifar10", "cifar100", "imagefolder", "nmnist", "cifar10-dvs",
+                "dvs128-gesture");
         range("data.batch_size", c.data.batchSize, 1, 1 << 20);
         range("data.eval_batch_size", c.data.evalBatchSize, 1, 1 << 20);
         range("data.workers", c.data.workers, 0, 256);
@@ -143,7 +144,7 @@ public final class ConfigLoader {
             throw new ConfigException("config: keys 'data.mean' and 'data.std' must have the same length, found "
                     + c.data.mean.size() + " and " + c.data.std.size());
         for (double s : c.data.std) if (!(s > 0)) throw new ConfigException("config: key 'data.std' entries must be > 0, found " + s);
-        oneOf("optimizer.name", c.optimizer.name, "lamb", "adamw", "sgd");
+        oneOf("optimizer.name", c.optimizer.name, "lamb", "adamw", "sgd", "adam");
         range("optimizer.lr", c.optimizer.lr, 0, 10);
         range("optimizer.weight_decay", c.optimizer.weightDecay, 0, 10);
         if (c.optimizer.betas.size() != 2) throw new ConfigException("config: key 'optimizer.betas' must have 2 entries, found " + c.optimizer.betas);
@@ -151,8 +152,13 @@ public final class ConfigLoader {
         range("optimizer.eps", c.optimizer.eps, 0, 1);
         range("optimizer.momentum", c.optimizer.momentum, 0, 1);
         range("optimizer.max_grad_norm", c.optimizer.maxGradNorm, 0, 1e9);
-        oneOf("schedule.name", c.schedule.name, "cosine", "constant", "multistep");
+        oneOf("schedule.name", c.schedule.name, "cosine", "timm-cosine", "constant", "multistep");
         range("schedule.warmup_epochs", c.schedule.warmupEpochs, 0, 1e6);
+        range("schedule.warmup_iters", c.schedule.warmupIters, 0, 1e12);
+        range("schedule.cooldown_epochs", c.schedule.cooldownEpochs, 0, c.train.epochs - 1);
+        if (c.schedule.name.equals("timm-cosine") && c.schedule.warmupEpochs != Math.floor(c.schedule.warmupEpochs))
+            throw new ConfigException("config: key 'schedule.warmup_epochs' must be a whole number of epochs for timm-cosine, found "
+                    + c.schedule.warmupEpochs);
         range("schedule.warmup_lr", c.schedule.warmupLr, 0, 10);
         range("schedule.min_lr", c.schedule.minLr, 0, 10);
         range("train.epochs", c.train.epochs, 1, 1e6);

@@ -66,6 +66,10 @@ public final class DataSources {
                     test = NMnist.load(root, false, timeSteps);
                     break;
                 }
+                case "cifar10-dvs":
+                case "dvs128-gesture":
+                    throw new ConfigException("data.dataset " + d.dataset + ": spikerev has no loader for the event-frame datasets of the "
+                            + "RevSNN DVS recipes yet (trainable: mnist, fashion-mnist, cifar10, cifar100, imagefolder, nmnist)");
                 default:
                     throw new ConfigException("data.dataset: unsupported '" + d.dataset + "'");
             }

@@ -11,7 +11,8 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * The references' own config files, accepted as they are. T-RevSNN's yacs files ({@code configs/small.yaml}: upper-case
+ * The references' own config files, accepted as they are: the RevSNN and MPIS-SNNs scripts' arguments as YAML
+ * ({@link ReferenceScriptArgs}, e.g. RevSNN's {@code configs/revsformer_2_384.yml}) and T-RevSNN's yacs files. T-RevSNN's yacs files ({@code configs/small.yaml}: upper-case
  * sections DATA / MODEL / REVCOL / TRAIN / AUG / TEST and top-level keys) are merged over the reference's
  * {@code config.py} defaults, checked key by key against that schema, and mapped to spikerev's keys:
  * <pre>
@@ -58,8 +59,15 @@ public final class ReferenceConfigs {
         for (int i = 0; i < d.length; i += 2) TREVSNN_DEFAULTS.put((String) d[i], d[i + 1]);
     }
 
-    /** A reference config has upper-case top-level keys (yacs style). */
+    /**
+     * A reference config: T-RevSNN yacs (upper-case top-level sections) or a RevSNN / MPIS-SNNs script's arguments
+     * ({@link ReferenceScriptArgs}: a flat mapping of argparse dests).
+     */
     static boolean isReference(ObjectNode n) {
+        return isYacs(n) || ReferenceScriptArgs.isScriptArgs(n);
+    }
+
+    private static boolean isYacs(ObjectNode n) {
         for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
             String k = it.next();
             if (Set.of("DATA", "MODEL", "TRAIN", "AUG", "REVCOL").contains(k)) return true;
@@ -67,8 +75,13 @@ public final class ReferenceConfigs {
         return false;
     }
 
-    /** Maps a T-RevSNN yacs config to spikerev's tree; unknown keys fail naming the key and the allowed ones. */
+    /** Maps a reference config to spikerev's tree; unknown keys fail naming the key and the allowed ones. */
     static ObjectNode map(ObjectNode ref, Path file) {
+        return isYacs(ref) ? mapYacs(ref, file) : ReferenceScriptArgs.map(ref, file);
+    }
+
+    /** Maps a T-RevSNN yacs config to spikerev's tree; unknown keys fail naming the key and the allowed ones. */
+    static ObjectNode mapYacs(ObjectNode ref, Path file) {
         Map<String, JsonNode> v = new LinkedHashMap<>();
         TREVSNN_DEFAULTS.forEach((k, val) -> v.put(k, ConfigLoader.YAML.valueToTree(val)));
         flatten("", ref, v, file);

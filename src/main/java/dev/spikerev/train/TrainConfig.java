@@ -22,7 +22,10 @@ public final class TrainConfig {
     public Train train = new Train();
 
     public static final class Data {
-        /** {@code mnist | fashion-mnist | cifar10 | cifar100 | imagefolder | nmnist}. */
+        /**
+         * {@code mnist | fashion-mnist | cifar10 | cifar100 | imagefolder | nmnist}; {@code cifar10-dvs | dvs128-gesture}
+         * name the RevSNN DVS recipes' data, which has no loader yet (training stops with a message saying so).
+         */
         public String dataset = "mnist";
         /** Folder with the dataset files (fetched there when {@code download} and missing). */
         public String root = "data/mnist";
@@ -59,7 +62,7 @@ public final class TrainConfig {
     }
 
     public static final class Optim {
-        /** {@code lamb | adamw | sgd}. */
+        /** {@code lamb | adamw | sgd | adam} (adam: torch Adam with L2 weight decay, as the RevSNN / MPIS scripts' Adam branch). */
         public String name = "lamb";
         /** Peak learning rate (after warmup). */
         public double lr = 5e-3;
@@ -77,10 +80,22 @@ public final class TrainConfig {
     }
 
     public static final class Schedule {
-        /** {@code cosine | constant | multistep}. */
+        /**
+         * {@code cosine} (T-RevSNN's per-iteration cosine with linear warmup), {@code timm-cosine} (timm's
+         * CosineLRScheduler stepped once per epoch, as the RevSNN timm scripts: integer warmup epochs from
+         * {@code warmup_lr}, cosine to {@code min_lr} over {@code train.epochs - cooldown_epochs}, then {@code min_lr}),
+         * {@code constant} or {@code multistep}.
+         */
         public String name = "cosine";
-        /** Linear warmup length in epochs (fractional allowed); lr is updated every iteration. */
+        /** Linear warmup length in epochs (fractional allowed; timm-cosine: whole epochs); cosine/constant/multistep update lr every iteration. */
         @JsonProperty("warmup_epochs") public double warmupEpochs = 0.0;
+        /**
+         * Linear warmup over the first N global iterations, {@code lr = scheduled_lr * (it + 1) / N} (the MPIS scripts'
+         * {@code --warmup}); 0 = off. Used instead of {@code warmup_epochs} when set.
+         */
+        @JsonProperty("warmup_iters") public int warmupIters = 0;
+        /** timm-cosine: the last this many of {@code train.epochs} run at {@code min_lr} (timm's cooldown epochs). */
+        @JsonProperty("cooldown_epochs") public int cooldownEpochs = 0;
         @JsonProperty("warmup_lr") public double warmupLr = 1e-5;
         @JsonProperty("min_lr") public double minLr = 1e-6;
         /** multistep: epochs at which lr is multiplied by gamma. */

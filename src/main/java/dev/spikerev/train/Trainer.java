@@ -7,6 +7,7 @@ import dev.spikerev.data.Batch;
 import dev.spikerev.data.DataLoader;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamilies;
+import dev.spikerev.models.revsnn.RevSNNCheckpoint;
 import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.tensor.Devices;
 import dev.spikerev.tensor.Natives;
@@ -64,6 +65,8 @@ public final class Trainer {
     private final Map<String, Object> meta = new LinkedHashMap<>();
     private final DistGroup dist; // [ddp] null: a single process
     private GradScaler scaler; // amp fp16 only
+    /** revsnn: the reference script whose checkpoint layout is written; null: T-RevSNN layout ({@link RunCheckpoint}). */
+    private final RevSNNCheckpoint.Layout revsnnLayout;
 
     public Trainer(TrainConfig cfg, PrintStream log, boolean progress) {
         this(cfg, log, progress, null);
@@ -79,6 +82,7 @@ public final class Trainer {
         meta.put("family", cfg.family);
         meta.put("constructor", cfg.model);
         meta.put("label_smoothing", cfg.train.labelSmoothing);
+        this.revsnnLayout = cfg.family.equals("revsnn") ? RevSNNCheckpoint.Layout.of(cfg.model) : null;
     }
 
     public Path runDir() { return runDir; }
@@ -108,7 +112,9 @@ public final class Trainer {
         if (cfg.train.maxStepsPerEpoch > 0) stepsPerEpoch = Math.min(stepsPerEpoch, cfg.train.maxStepsPerEpoch);
         if (stepsPerEpoch == 0) throw new ConfigException("data.batch_size " + cfg.data.batchSize + " is larger than the training set (" + data.train.size() + " images)");
         Optimizer opt = Optimizers.build(cfg, model.module());
-        LrSchedule schedule = Optimizers.schedule(cfg);
+        if (revsnnLayout != null) // the scripts' schedulers record the base lr in every group
+            for (ParamGroup g : opt.paramGroups()) g.set("initial_lr", cfg.optimizer.lr);
+        LrSchedule schedule = Optimizers.schedule(cfg, stepsPerEpoch);
         ModelEma ema = cfg.train.ema ? new ModelEma(StateDictIO.stateDict(model.module()), cfg.train.emaDecay, ModelEma.Mode.CORRECTED) : null;
         FamilyModel emaModel = ema == null ? null : buildModel();
         if (emaModel != null) Devices.to(emaModel.module(), dev);
@@ -118,18 +124,19 @@ public final class Trainer {
         // ---- resume
         int startEpoch = 0, startBatch = 0;
         long globalStep = 0;
-        double maxAcc = 0, lossSum = 0;
+        double maxAcc = 0, lossSum = 0, acc5AtMax = 0;
         long correct = 0, seen = 0;
         Metrics metrics = new Metrics();
         Path resumeFrom = resolveResume();
         if (resumeFrom != null) {
-            Map<Object, Object> ck = RunCheckpoint.load(resumeFrom);
-            StateDictIO.loadStateDict(model.module(), StateDicts.tensors(ck.get("model"), resumeFrom + " model"), true);
-            if (ck.get("optimizer") instanceof Map<?, ?> o) opt.loadStateDict(o);
-            if (ema != null && ck.get("state_dict_ema") != null) ema.set(StateDicts.tensors(ck.get("state_dict_ema"), resumeFrom + " state_dict_ema"));
-            maxAcc = ck.get("max_accuracy") instanceof Number n ? n.doubleValue() : 0;
-            Map<String, Object> r = ck.get("spikerev") instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of();
-            startEpoch = intOf(r.get("epoch"), ((Number) ck.getOrDefault("epoch", -1L)).intValue() + 1);
+            RunCheckpoint.Resume ck = RunCheckpoint.resume(resumeFrom);
+            StateDictIO.loadStateDict(model.module(), ck.model(), true);
+            if (ck.optimizer() != null) opt.loadStateDict(ck.optimizer());
+            if (ema != null && ck.ema() != null) ema.set(ck.ema());
+            maxAcc = ck.maxAccuracy();
+            acc5AtMax = ck.acc5AtMax();
+            Map<String, Object> r = ck.spikerev() != null ? (Map<String, Object>) ck.spikerev() : Map.of();
+            startEpoch = intOf(r.get("epoch"), (int) ck.nextEpoch());
             startBatch = intOf(r.get("batch"), 0);
             globalStep = longOf(r.get("global_step"), (long) startEpoch * stepsPerEpoch);
             lossSum = r.get("loss_sum") instanceof Number n ? n.doubleValue() : 0;
@@ -216,7 +223,7 @@ public final class Trainer {
                     }
                     if (cfg.train.checkpointEverySteps > 0 && globalStep % cfg.train.checkpointEverySteps == 0 && b + 1 < stepsPerEpoch
                             && isMain()) // [ddp] rank 0 writes
-                        save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, epoch - 1, configMap,
+                        save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, acc5AtMax, Double.NaN, epoch - 1, configMap,
                                 resumeState(epoch, b + 1, globalStep, lossSum, correct, seen, metrics));
                 }
             }
@@ -232,6 +239,7 @@ public final class Trainer {
             double epochAcc = emaAcc == null ? test[1] : Math.max(test[1], emaAcc);
             boolean best = epochAcc > maxAcc;
             maxAcc = Math.max(maxAcc, epochAcc);
+            if (best) acc5AtMax = test[2];
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("epoch", epoch + 1);
             row.put("lr", lr);
@@ -253,9 +261,11 @@ public final class Trainer {
             metrics.write(runDir);
             Plots.write(runDir, metrics.rows());
             Map<String, Object> resume = resumeState(epoch + 1, 0, globalStep, 0, 0, 0, metrics);
-            save(runDir.resolve("ckpt_epoch_" + epoch + ".pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
-            if (best) save(runDir.resolve("best.pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
-            save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, epoch, configMap, resume);
+            // the scripts step their scheduler before saving: the groups hold the next epoch's lr
+            if (revsnnLayout != null) opt.setLr(schedule.lr(epoch + 1));
+            save(runDir.resolve("ckpt_epoch_" + epoch + ".pth"), model, opt, ema, maxAcc, acc5AtMax, test[1], epoch, configMap, resume);
+            if (best) save(runDir.resolve("best.pth"), model, opt, ema, maxAcc, acc5AtMax, test[1], epoch, configMap, resume);
+            save(runDir.resolve("last.pth"), model, opt, ema, maxAcc, acc5AtMax, test[1], epoch, configMap, resume);
         }
         double secs = seconds(t0);
         log.printf("done in %.1f s: best test accuracy %.2f%%%n", secs, maxAcc);
@@ -265,7 +275,7 @@ public final class Trainer {
         return new Result(true, "completed", maxAcc, lastAcc, runDir, secs);
     }
 
-    /** {@code [mean CE loss of the prediction head, top-1 accuracy %]} over the loader, in eval mode, on the CPU in float32. */
+    /** {@code [mean CE loss of the prediction head, top-1 accuracy %, top-5 accuracy %]} over the loader, in eval mode, on the CPU in float32. */
     public static double[] evaluate(FamilyModel model, DataLoader loader) {
         return evaluate(model, loader, new Devices.Spec("cpu", -1), Autocast.Mode.NONE);
     }
@@ -278,7 +288,7 @@ public final class Trainer {
         Device dev = device.isCuda() ? device.device() : null;
         model.module().train(false);
         double loss = 0;
-        long correct = 0, seen = 0;
+        long correct = 0, correct5 = 0, seen = 0;
         try (DataLoader.Epoch it = loader.epoch(0); NoGradGuard ng = new NoGradGuard()) {
             while (it.hasNext()) {
                 try (PointerScope scope = new PointerScope(); Batch b = it.next()) {
@@ -289,13 +299,16 @@ public final class Trainer {
                     }
                     loss += Losses.crossEntropy(logits, target).item_double() * b.size(); // float32 under amp too
                     correct += logits.argmax(new org.bytedeco.pytorch.LongOptional(1), false).eq(target).sum().item_long();
+                    long k = Math.min(5, logits.size(1));
+                    Tensor top = logits.topk(k).get1(); // [B, k] indices
+                    correct5 += top.eq(target.unsqueeze(1)).any(1).sum().item_long();
                     seen += b.size();
                 }
             }
         } finally {
             model.module().train(true);
         }
-        return new double[]{loss / Math.max(1, seen), 100.0 * correct / Math.max(1, seen)};
+        return new double[]{loss / Math.max(1, seen), 100.0 * correct / Math.max(1, seen), 100.0 * correct5 / Math.max(1, seen)};
     }
 
     // ---- [ddp] helpers: identity with one process
@@ -317,8 +330,8 @@ public final class Trainer {
         double[] r = evaluate(m, slice, device, amp);
         if (dist == null) return r;
         double n = slice.dataset().size();
-        double[] s = dist.sum(r[0] * n, r[1] * n, n);
-        return new double[]{s[0] / Math.max(1, s[2]), s[1] / Math.max(1, s[2])};
+        double[] s = dist.sum(r[0] * n, r[1] * n, r[2] * n, n);
+        return new double[]{s[0] / Math.max(1, s[3]), s[1] / Math.max(1, s[3]), s[2] / Math.max(1, s[3])};
     }
 
     private Path resolveResume() {
@@ -354,11 +367,26 @@ public final class Trainer {
         return r;
     }
 
-    private void save(Path file, FamilyModel model, Optimizer opt, ModelEma ema, double maxAcc, int epoch,
-                      Map<String, Object> config, Map<String, Object> resume) {
+    /**
+     * Writes one checkpoint: the family's reference layout ({@link RevSNNCheckpoint} for revsnn, else the T-RevSNN
+     * layout of {@link RunCheckpoint}); {@code epoch} is the last finished epoch (-1 mid-way through the first),
+     * {@code metric} this epoch's test top-1 (NaN mid-epoch).
+     */
+    private void save(Path file, FamilyModel model, Optimizer opt, ModelEma ema, double maxAcc, double acc5AtMax, double metric,
+                      int epoch, Map<String, Object> config, Map<String, Object> resume) {
         resume.put("world", (long) world()); // [ddp]
         if (scaler != null) resume.put("scaler", scaler.stateDict());
         try (PointerScope scope = new PointerScope()) {
+            if (revsnnLayout != null) {
+                resume.put("max_accuracy", maxAcc);
+                resume.put("config", config);
+                RevSNNCheckpoint.write(file, new RevSNNCheckpoint.Contents(revsnnLayout, epoch, 2,
+                        new LinkedHashMap<>(StateDictIO.stateDict(model.module())), opt.stateDict(),
+                        revsnnLayout.script() ? RevSNNCheckpoint.lrSchedulerState(cfg, epoch + 1, opt.paramGroups().size()) : null,
+                        maxAcc, acc5AtMax, String.valueOf(cfg.model.getOrDefault("arch", "RevSpikingformer")),
+                        Double.isNaN(metric) ? null : metric, ema == null ? null : new LinkedHashMap<>(ema.state()), resume));
+                return;
+            }
             RunCheckpoint.save(file, StateDictIO.stateDict(model.module()), opt.stateDict(), ema == null ? null : ema.state(),
                     maxAcc, epoch, config, resume);
         }

@@ -60,7 +60,16 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
     }
 
     public static RevSNNConfig resnet(boolean dvs, int[] layers, int[] planes, int numClasses, int T, boolean reversible) {
-        return new RevSNNConfig(Model.REVSRESNET, dvs, layers, planes, numClasses, T, 0, 1, 0, 4, dvs ? 2 : 3,
+        return resnet(dvs, layers, planes, numClasses, T, reversible, dvs ? 2 : 3);
+    }
+
+    /**
+     * As {@link #resnet(boolean, int[], int[], int, int, boolean)} with another number of input channels (the
+     * reference hard-codes 3 / 2; e.g. 1 for MNIST is spikerev's extension, its conv1 then differs from the reference's).
+     */
+    public static RevSNNConfig resnet(boolean dvs, int[] layers, int[] planes, int numClasses, int T, boolean reversible, int inChannels) {
+        if (inChannels < 1) throw new IllegalArgumentException("in_channels must be >= 1, found " + inChannels);
+        return new RevSNNConfig(Model.REVSRESNET, dvs, layers, planes, numClasses, T, 0, 1, 0, 4, inChannels,
                 dvs ? 128 : 32, dvs ? 128 : 32, reversible);
     }
 
@@ -73,7 +82,7 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
     /**
      * From a fixture's {@code meta.json}: {@code constructor} (reference argument names; {@code cls} RevSResNet or
      * rev_vit_snn) and the dataset ({@code constructor.reference_dataset_folder} or {@code layout} naming dvs).
-     * Optional {@code constructor.reversible} (default true).
+     * Optional {@code constructor.reversible} (default true) and, for RevSResNet, {@code in_channels} (default 3 / 2).
      */
     @SuppressWarnings("unchecked")
     public static RevSNNConfig fromMeta(Map<String, Object> meta) {
@@ -88,7 +97,8 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
         int T = intOf(c, "T", 4);
         String kind = cls.toLowerCase(Locale.ROOT);
         if (kind.contains("resnet")) {
-            return resnet(dvs, ints(c.get("layers")), ints(c.get("planes")), intOf(c, "num_classes", dvs ? 10 : 100), T, reversible);
+            return resnet(dvs, ints(c.get("layers")), ints(c.get("planes")), intOf(c, "num_classes", dvs ? 10 : 100), T, reversible,
+                    intOf(c, "in_channels", dvs ? 2 : 3));
         }
         if (kind.contains("vit") || kind.contains("former")) {
             int ih = intOf(c, "img_size_h", dvs ? 128 : 32), iw = intOf(c, "img_size_w", dvs ? 128 : 32);
