@@ -8,6 +8,7 @@ import dev.spikerev.data.Mnist;
 import dev.spikerev.data.MnistFetcher;
 import dev.spikerev.data.NMnist;
 import dev.spikerev.data.Transform;
+import dev.spikerev.data.RandAugment;
 import dev.spikerev.data.Transforms;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -81,8 +82,39 @@ public final class DataSources {
         }
     }
 
+    /**
+     * timm's RandAugment string {@code rand-m<M>[-n<N>][-mstd<S>][-inc1]} (e.g. the T-RevSNN recipe's
+     * {@code rand-m9-mstd0.5-inc1}: 2 ops, magnitude 9 +- 0.5, the "increasing" op set); fill = the dataset mean.
+     * Runs on the byte image, before the crop/flip/normalise steps (timm runs it after its random resized crop).
+     */
+    static Transform randAugment(String spec, List<Double> mean) {
+        String[] parts = spec.trim().split("-");
+        if (!parts[0].equals("rand"))
+            throw new ConfigException("data.auto_augment: '" + spec + "' is not supported (allowed: timm RandAugment strings "
+                    + "rand-m<M>[-n<N>][-mstd<S>][-inc1], e.g. rand-m9-mstd0.5-inc1, or empty for none)");
+        int n = 2;
+        double m = 10, mstd = 0;
+        for (int i = 1; i < parts.length; i++) {
+            String p = parts[i];
+            try {
+                if (p.startsWith("mstd")) mstd = Double.parseDouble(p.substring(4));
+                else if (p.startsWith("inc")) { if (!p.equals("inc1")) throw new NumberFormatException(); }
+                else if (p.startsWith("m")) m = Double.parseDouble(p.substring(1));
+                else if (p.startsWith("n")) n = Integer.parseInt(p.substring(1));
+                else throw new NumberFormatException();
+            } catch (NumberFormatException e) {
+                throw new ConfigException("data.auto_augment: bad part '" + p + "' in '" + spec
+                        + "' (allowed: m<magnitude>, n<ops>, mstd<std>, inc1)");
+            }
+        }
+        int[] fill = new int[Math.max(1, mean.size())];
+        for (int c = 0; c < fill.length; c++) fill[c] = mean.isEmpty() ? 128 : (int) Math.round(mean.get(c) * 255);
+        return new RandAugment(n, m, mstd, 0.5, fill);
+    }
+
     static Transform transforms(TrainConfig.Data d, boolean training) {
         List<Transform> ts = new ArrayList<>();
+        if (training && !d.autoAugment.isEmpty()) ts.add(randAugment(d.autoAugment, d.mean));
         ts.add(Transforms.toFloat());
         if (d.pad > 0) ts.add(Transforms.pad(d.pad));
         if (training && d.randomCrop > 0) ts.add(null); // placeholder replaced below (needs the padded size)

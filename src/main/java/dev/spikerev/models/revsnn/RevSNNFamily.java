@@ -39,6 +39,7 @@ public final class RevSNNFamily implements ModelFamily {
 
     /** The training criterion of the model's recipe. */
     public static Tensor loss(RevSNNConfig cfg, Tensor logits, Tensor target) {
+        if (target.dim() == 2) return Losses.softTargetCrossEntropy(logits, target); // mixup/cutmix soft targets (timm)
         if (cfg.dvs()) return Losses.softTargetCrossEntropy(logits, Losses.mixupTarget(target, cfg.numClasses(), 1.0, 0.1));
         if (cfg.model() == RevSNNConfig.Model.REVSFORMER) return Losses.labelSmoothingCrossEntropy(logits, target, 0.1);
         return Losses.crossEntropy(logits, target);

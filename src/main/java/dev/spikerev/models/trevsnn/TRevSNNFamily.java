@@ -46,6 +46,7 @@ public final class TRevSNNFamily implements ModelFamily {
     }
 
     static Tensor ce(Tensor logits, Tensor target, double smoothing) {
+        if (target.dim() == 2) return Losses.softTargetCrossEntropy(logits, target); // mixup: smoothing is in the target
         return smoothing > 0 ? Losses.labelSmoothingCrossEntropy(logits, target, smoothing) : Losses.crossEntropy(logits, target);
     }
 
