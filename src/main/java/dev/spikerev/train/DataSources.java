@@ -132,4 +132,20 @@ public final class DataSources {
         }
         return Transform.compose(out.toArray(new Transform[0]));
     }
+
+    /**
+     * timm's Mixup/CutMix (prob 1, switch prob 0.5, the config's label smoothing folded into the soft targets) when
+     * {@code data.mixup} or {@code data.cutmix} is set; families whose reference criterion takes soft targets only.
+     * Warns about accepted augmentation keys that spikerev does not apply.
+     */
+    static dev.spikerev.data.BatchTransform mixup(TrainConfig cfg, java.io.PrintStream log) {
+        if (cfg.data.colorJitter > 0 || cfg.data.reprob > 0)
+            log.printf("warning: data.color_jitter=%s / data.reprob=%s are accepted but not applied by spikerev (no colour "
+                    + "jitter / random erasing yet)%n", cfg.data.colorJitter, cfg.data.reprob);
+        if (!(cfg.data.mixup > 0 || cfg.data.cutmix > 0)) return null;
+        if (!cfg.family.equals("t-revsnn") && !cfg.family.equals("revsnn"))
+            throw new ConfigException("data.mixup / data.cutmix: family " + cfg.family + " trains with hard labels (its reference "
+                    + "recipe uses no mixup); set both to 0 (mixup/cutmix: t-revsnn, revsnn)");
+        return new dev.spikerev.data.Mixup(cfg.data.mixup, cfg.data.cutmix, 1.0, 0.5, cfg.train.labelSmoothing);
+    }
 }

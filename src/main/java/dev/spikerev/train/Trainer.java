@@ -106,7 +106,7 @@ public final class Trainer {
         DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
                 .shard(rank(), world()) // [ddp] this rank's shard (0 of 1: everything)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.trainTransform)
-                .batchTransform(mixup(cfg, log)).build();
+                .batchTransform(DataSources.mixup(cfg, log)).build();
         DataLoader testLoader = DataLoader.builder(testSlice(data.test)).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.testTransform).build();
         int stepsPerEpoch = trainLoader.numBatches();
@@ -275,22 +275,6 @@ public final class Trainer {
         log.printf("  metrics:     %s, %s%n", runDir.resolve("metrics.csv"), runDir.resolve("metrics.json"));
         log.printf("  plots:       %s, %s%n", runDir.resolve("loss.png"), runDir.resolve("accuracy.png"));
         return new Result(true, "completed", maxAcc, lastAcc, runDir, secs);
-    }
-
-    /**
-     * timm's Mixup/CutMix (prob 1, switch prob 0.5, the config's label smoothing folded into the soft targets) when
-     * {@code data.mixup} or {@code data.cutmix} is set; families whose reference criterion takes soft targets only.
-     * Warns about accepted augmentation keys that spikerev does not apply.
-     */
-    static dev.spikerev.data.BatchTransform mixup(TrainConfig cfg, PrintStream log) {
-        if (cfg.data.colorJitter > 0 || cfg.data.reprob > 0)
-            log.printf("warning: data.color_jitter=%s / data.reprob=%s are accepted but not applied by spikerev (no colour "
-                    + "jitter / random erasing yet)%n", cfg.data.colorJitter, cfg.data.reprob);
-        if (!(cfg.data.mixup > 0 || cfg.data.cutmix > 0)) return null;
-        if (!cfg.family.equals("t-revsnn") && !cfg.family.equals("revsnn"))
-            throw new ConfigException("data.mixup / data.cutmix: family " + cfg.family + " trains with hard labels (its reference "
-                    + "recipe uses no mixup); set both to 0 (mixup/cutmix: t-revsnn, revsnn)");
-        return new dev.spikerev.data.Mixup(cfg.data.mixup, cfg.data.cutmix, 1.0, 0.5, cfg.train.labelSmoothing);
     }
 
     /** {@code [mean CE loss of the prediction head, top-1 accuracy %, top-5 accuracy %]} over the loader, in eval mode, on the CPU in float32. */
