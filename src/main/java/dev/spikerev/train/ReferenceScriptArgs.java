@@ -87,12 +87,16 @@ final class ReferenceScriptArgs {
 
     // ------------------------------------------------------------------ schemas (argparse dest -> default, kind)
 
+    /**
+     * The scripts' argparse defaults, except the dataset folders: upstream's defaults are its authors' absolute paths,
+     * so an absent {@code data_path} / {@code data_dir} means {@code data/<dataset>} under the working directory.
+     */
     private static Map<String, Arg> schema(Script s) {
         LinkedHashMap<String, Arg> m = new LinkedHashMap<>();
         Kind M = Kind.MAP, I = Kind.IGNORE, D = Kind.DEFAULT_ONLY;
         if (s.origin()) {
-            add(m, "data_path", s == Script.RESNET_ORIGIN_C10 ? "/home/hongzhang/data/datasets/classification/cifar/cifar10"
-                    : "/home/hongzhang/data/datasets/classification/cifar/cifar100", M, "model", "ms_resnet10", M, "device", "cuda", I,
+            add(m, "data_path", s == Script.RESNET_ORIGIN_C10 ? "data/cifar10"
+                    : "data/cifar100", M, "model", "ms_resnet10", M, "device", "cuda", I,
                     "batch_size", 32, M, "epochs", 200, M, "workers", 8, M, "lr", 0.1, M, "momentum", 0.9, M, "weight_decay", 0.0001, M,
                     "print_freq", 100, I, "output_dir", "./output/logs", M, "resume", "", M, "start_epoch", 0, D, "cache_dataset", false, I,
                     "sync_bn", false, I, "test_only", false, D, "amp", false, I, "world_size", 1, I, "dist_url", "env://", I,
@@ -100,8 +104,8 @@ final class ReferenceScriptArgs {
         } else if (s.dvs()) {
             boolean g = s.gesture(), c10res = s == Script.DVS_C10_RESNET; // dvs128-gesture/train_resnet.py keeps train.py's defaults
             add(m, "model", c10res ? "ms_resnet20" : "Spikingformer", M, "dataset", g ? "DVS128Gesture" : "cifar10dvs", M,
-                    "num_classes", g ? 11 : 10, M, "data_path", g ? "/home/hongzhang/data/datasets/DVS/DVSGesture"
-                            : "/home/hongzhang/data/datasets/DVS/CIFAR10DVS", M, "device", "cuda", I, "batch_size", 16, M,
+                    "num_classes", g ? 11 : 10, M, "data_path", g ? "data/dvs128-gesture"
+                            : "data/cifar10-dvs", M, "device", "cuda", I, "batch_size", 16, M,
                     "workers", g ? 4 : 8, M, "print_freq", 256, I, "output_dir", "./logs", M, "resume", "", M, "sync_bn", false, I,
                     "test_only", false, D, "amp", c10res, I, "world_size", 1, I, "dist_url", "env://", I, "tb", true, I, "T", 16, M,
                     "opt", "adamw", M, "opt_eps", 1e-8, M, "opt_betas", null, M, "weight_decay", 0.06, M, "momentum", 0.9, M,
@@ -116,7 +120,7 @@ final class ReferenceScriptArgs {
             add(m, "config", c100 ? "cifar100.yml" : "cifar10.yml", I, "model", "Spikingformer", M, "time_step", 4, M, "layer", 4, I,
                     "num_classes", null, M, "img_size", null, M, "input_size", null, D, "dim", null, M, "num_heads", null, M,
                     "depths", null, M, "patch_size", null, I, "mlp_ratio", null, M,
-                    "data_dir", c100 ? "/home/hongzhang/data/datasets/classification/cifar/cifar100" : "/media/data/spike-transformer-network/torch/cifar10/", M,
+                    "data_dir", c100 ? "data/cifar100" : "data/cifar10", M,
                     "dataset", c100 ? "torch/cifar100_tmp" : "torch/cifar10", M, "train_split", "train", I, "val_split", "validation", I,
                     "pretrained", false, D, "initial_checkpoint", "", D, "resume", "", M, "no_resume_opt", false, D, "gp", null, I,
                     "crop_pct", null, M, "mean", null, M, "std", null, M, "interpolation", "", I, "batch_size", 32, M,

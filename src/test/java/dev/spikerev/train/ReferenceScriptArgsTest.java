@@ -45,7 +45,7 @@ class ReferenceScriptArgsTest {
             num_heads: 12
             patch_size: 4
             mlp_ratio: 4
-            data_dir: /home/hongzhang/data/datasets/classification/cifar/cifar10/
+            data_dir: datasets/cifar/cifar10/
             dataset: torch/cifar10
             num_classes: 10
             img_size: 32
@@ -142,7 +142,7 @@ class ReferenceScriptArgsTest {
         assertEquals(Map.of("cls", "RevSResNet", "layers", List.of(1, 1, 1, 1), "planes", List.of(64, 128, 256, 448),
                 "num_classes", 100, "T", 4), c.model);
         assertEquals("cifar10", c.data.dataset);
-        assertEquals("/home/hongzhang/data/datasets/classification/cifar/cifar10", c.data.root);
+        assertEquals("data/cifar10", c.data.root);
         assertEquals(32, c.data.batchSize);
         assertEquals(4, c.data.randomCrop);
         assertEquals(List.of(0.557, 0.549, 0.5534), c.data.std);
