@@ -6,13 +6,8 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /** PNG bar charts (plain java.awt, headless) of the firing rate and the energy of every layer. */
 public final class EnergyPlot {
@@ -55,15 +50,7 @@ public final class EnergyPlot {
             g.setTransform(old);
         }
         g.dispose();
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".energy", ".png.tmp");
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
-        }
+        dev.spikerev.train.Plots.writePng(img, file);
     }
 
     private static void panel(Graphics2D g, int x0, int y0, int pw, int ph, int bar, double[] v, boolean[] dense,

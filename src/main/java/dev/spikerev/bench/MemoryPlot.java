@@ -6,16 +6,11 @@ import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import javax.imageio.ImageIO;
 
 /**
  * PNG line charts (plain java.awt, headless) of {@code bench memory} rows: held MiB per image against the row axis
@@ -64,15 +59,7 @@ public final class MemoryPlot {
             g.drawString(vs.get(i), left + 40, ly + 4);
         }
         g.dispose();
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-            Path tmp = Files.createTempFile(parent, ".memory", ".png.tmp");
-            ImageIO.write(img, "png", tmp.toFile());
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
-        }
+        dev.spikerev.train.Plots.writePng(img, file);
     }
 
     private static void panel(Graphics2D g, int x0, int y0, int pw, int ph, String axis, List<MemoryBench.Row> rows, List<String> vs) {

@@ -4,12 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.spikerev.bench.Energy;
 import dev.spikerev.bench.EnergyPlot;
-import dev.spikerev.checkpoint.StateDicts;
-import dev.spikerev.checkpoint.TorchFile;
 import dev.spikerev.data.Batch;
 import dev.spikerev.data.DataLoader;
 import dev.spikerev.models.FamilyModel;
-import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.tensor.Natives;
 import dev.spikerev.train.ConfigLoader;
 import dev.spikerev.train.DataSources;
@@ -72,11 +69,7 @@ public final class EnergyCommand implements Callable<Integer> {
         Natives.setThreads(cfg.train.threads);
         PrintStream out = System.out;
         FamilyModel model = new Trainer(cfg, out, false).buildModel();
-        Object loaded = TorchFile.load(checkpoint);
-        Object sd = loaded;
-        if (loaded instanceof Map<?, ?> m && m.containsKey("model")) sd = ema ? m.get("state_dict_ema") : m.get("model");
-        if (sd == null) throw new UserError(checkpoint + ": no " + (ema ? "state_dict_ema" : "model") + " weights in this checkpoint");
-        StateDictIO.loadStateDict(model.module(), StateDicts.tensors(sd, checkpoint.toString()), true);
+        EvalCommand.loadWeights(model, checkpoint, ema);
         DataSources ds = DataSources.of(cfg.data, 4);
         DataLoader test = DataLoader.builder(ds.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .workers(cfg.data.workers).transform(ds.testTransform).build();

@@ -50,6 +50,22 @@ public final class EvalCommand implements Callable<Integer> {
         Trainer trainer = new Trainer(cfg, System.out, false);
         FamilyModel model = trainer.buildModel();
         if (where.isCuda()) Devices.to(model.module(), where.device()); // the CPU copies of the checkpoint are copied there
+        loadWeights(model, checkpoint, ema);
+        DataSources data = DataSources.of(cfg.data, 4);
+        DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
+                .workers(cfg.data.workers).transform(data.testTransform).build();
+        double[] r = Trainer.evaluate(model, test, where, amp);
+        System.out.printf("eval %s%s on %s test (%d images, %s%s): loss %.4f, top-1 accuracy %.2f%%%n", checkpoint, ema ? " (EMA)" : "",
+                cfg.data.dataset, data.test.size(), where, amp == Autocast.Mode.NONE ? "" : " amp " + amp.key, r[0], r[1]);
+        return ExitCodes.OK;
+    }
+
+    /**
+     * Loads the model (or EMA) weights of any checkpoint layout spikerev reads ({@link RunCheckpoint#weights}: training
+     * checkpoints with {@code model} / {@code state_dict}, {@code module.} prefixes, bare state_dicts) strictly into
+     * {@code model}; a file without those weights is a one-line user error.
+     */
+    static void loadWeights(FamilyModel model, Path checkpoint, boolean ema) {
         Object loaded = dev.spikerev.checkpoint.TorchFile.load(checkpoint);
         java.util.Map<String, org.bytedeco.pytorch.Tensor> sd;
         try {
@@ -58,12 +74,5 @@ public final class EvalCommand implements Callable<Integer> {
             throw new UserError(e.getMessage());
         }
         StateDictIO.loadStateDict(model.module(), sd, true);
-        DataSources data = DataSources.of(cfg.data, 4);
-        DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
-                .workers(cfg.data.workers).transform(data.testTransform).build();
-        double[] r = Trainer.evaluate(model, test, where, amp);
-        System.out.printf("eval %s%s on %s test (%d images, %s%s): loss %.4f, top-1 accuracy %.2f%%%n", checkpoint, ema ? " (EMA)" : "",
-                cfg.data.dataset, data.test.size(), where, amp == Autocast.Mode.NONE ? "" : " amp " + amp.key, r[0], r[1]);
-        return ExitCodes.OK;
     }
 }

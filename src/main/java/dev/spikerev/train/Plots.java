@@ -97,15 +97,21 @@ public final class Plots {
             }
         }
         g.dispose();
+        writePng(img, file);
+        return file;
+    }
+
+    /** Writes {@code img} as PNG to {@code file} atomically (temp file in the same folder, then rename). */
+    public static void writePng(BufferedImage img, Path file) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp.png");
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+            Path tmp = Files.createTempFile(parent, "." + file.getFileName(), ".png.tmp");
             ImageIO.write(img, "png", tmp.toFile());
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new UncheckedIOException("writing " + file + ": " + e.getMessage(), e);
         }
-        return file;
     }
 
     static double num(Object o) {
