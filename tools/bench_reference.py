@@ -23,12 +23,19 @@ mpis (a clone of kiritozc/MPIS-SNNs, see tools/mpis_ref.py): CrossEntropyLoss + 
 0.01 static / 0.1 neuro) over model.parameters(), the reference's own (one-step) backward. Input: static N(0,1)
 images [B,c_in,8h,8w]; neuro Bernoulli(0.2) events [B,c_in,4h,4w,T].
 
+--device cuda[:N] (t-revsnn): model, batch and optimizer state on that GPU, every timed call ends with
+torch.cuda.synchronize(), and "cuda_memory" reports torch.cuda's allocated bytes when the measured training steps
+and inference start (train_base_bytes / infer_base_bytes) and their peaks (train_peak_bytes / infer_peak_bytes).
+--amp bf16|fp16: forward + loss + backward under torch.autocast (fp16 with torch.amp.GradScaler: scale, unscale
+before the clipping, step, update), as spikerev bench speed --amp does.
+
 --ctor: the constructor arguments as JSON (reference names), as ``spikerev bench speed --json`` records them under
 "constructor". Inference: eval-mode forward under no_grad. Phases: forward+loss (with zero_grad) / backward /
 optimizer (clipping, step and the per-batch reset). Prints one JSON line (last line of stdout). Only the timing
 matters here: the weights are the reference initialisation after torch.manual_seed(0).
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -181,14 +188,31 @@ def trevsnn_case(a):
         raise SystemExit("the reference has no plain (save_memory=False) path (SubNet._forward_nonreverse)")
     x = torch.randn(a.batch, 3, a.img, a.img)
     y = torch.randint(0, a.classes, (a.batch,))
+    model, x, y = model.to(a.dev), x.to(a.dev), y.to(a.dev)
     opt = Lamb(groups_of(model))
     params = [q for g in opt.groups for q in g["params"]]
+    scaler = torch.amp.GradScaler("cuda") if a.amp == "fp16" else None
 
     def step():
+        if scaler is not None:
+            scaler.unscale_(opt_shim)
         agc(params)
-        opt.step()
-    return dict(model=model, x=x, loss=lambda outs: compound_loss(outs, y), zero_grad=opt.zero_grad, step=step,
-                after_infer=lambda: None, versions={"timm": trevsnn_ref.TIMM_SOURCE})
+        if scaler is not None:
+            scaler.step(opt_shim)
+            scaler.update()
+        else:
+            opt.step()
+
+    class _Shim(torch.optim.Optimizer):  # GradScaler needs a torch Optimizer: this one delegates to the Lamb above
+        def __init__(self):
+            super().__init__(params, {})
+
+        def step(self, closure=None):
+            opt.step()
+    opt_shim = _Shim() if scaler is not None else None
+    return dict(model=model, x=x, loss=lambda outs: compound_loss([o.float() for o in outs], y), zero_grad=opt.zero_grad,
+                step=step, after_infer=lambda: None, versions={"timm": trevsnn_ref.TIMM_SOURCE},
+                backward=(lambda l: scaler.scale(l).backward()) if scaler is not None else None)
 
 
 def main():
@@ -206,7 +230,16 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--save-memory", type=int, default=1)
     p.add_argument("--timm", default="auto", choices=["auto", "real", "shim"])
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (t-revsnn only)")
+    p.add_argument("--amp", default="none", choices=["none", "bf16", "fp16"])
     a = p.parse_args()
+    a.dev = torch.device(a.device if a.device != "cuda" else "cuda:0")
+    if a.family != "t-revsnn" and (a.dev.type != "cpu" or a.amp != "none"):
+        p.error("--device/--amp: implemented for --family t-revsnn only")
+    if a.dev.type == "cuda" and not torch.cuda.is_available():
+        p.error("--device %s: torch %s sees no CUDA device" % (a.device, torch.__version__))
+    if a.amp == "fp16" and a.dev.type != "cuda":
+        p.error("--amp fp16 needs --device cuda")
     if a.family != "t-revsnn" and not a.ctor:
         p.error("--family %s needs --ctor JSON (spikerev bench speed passes it; see its --json 'constructor')" % a.family)
     if a.steps < 1 or a.warmup < 0 or a.batch < 1:
@@ -214,16 +247,39 @@ def main():
     torch.set_num_threads(a.threads)
     c = {"t-revsnn": trevsnn_case, "revsnn": revsnn_case, "mpis": mpis_case}[a.family](a)
     model, x = c["model"], c["x"]
+    cuda = a.dev.type == "cuda"
+    sync = (lambda: torch.cuda.synchronize(a.dev)) if cuda else (lambda: None)
+    autocast = (lambda: torch.autocast(a.dev.type, dtype=torch.bfloat16 if a.amp == "bf16" else torch.float16)) \
+        if a.amp != "none" else contextlib.nullcontext
+    backward = c.get("backward") or (lambda l: l.backward())
+    mem = {}
+
+    def window(what):
+        if cuda:
+            sync()
+            mem[what + "_base_bytes"] = torch.cuda.memory_allocated(a.dev)
+            torch.cuda.reset_peak_memory_stats(a.dev)
+
+    def peak(what):
+        if cuda:
+            sync()
+            mem[what + "_peak_bytes"] = torch.cuda.max_memory_allocated(a.dev)
     steps, phases = [], [[], [], []]
     model.train()
     for i in range(a.warmup + a.steps):
+        if i == a.warmup:
+            window("train")
         t0 = time.perf_counter()
-        loss = c["loss"](model(x))
-        c["zero_grad"]()
-        t1 = time.perf_counter()
-        loss.backward()
+        with autocast():
+            loss = c["loss"](model(x))
+            c["zero_grad"]()
+            sync()
+            t1 = time.perf_counter()
+            backward(loss)
+            sync()
         t2 = time.perf_counter()
         c["step"]()
+        sync()
         t3 = time.perf_counter()
         del loss
         if i >= a.warmup:
@@ -231,19 +287,29 @@ def main():
             for k, d in enumerate((t1 - t0, t2 - t1, t3 - t2)):
                 phases[k].append(d)
         print("  step %d: %.4f s" % (i, t3 - t0), file=sys.stderr, flush=True)
+    peak("train")
     model.eval()
     infer = []
     with torch.no_grad():
         for i in range(a.warmup + a.steps):
+            if i == a.warmup:
+                window("infer")
             t0 = time.perf_counter()
-            model(x)
+            with autocast():
+                model(x)
             c["after_infer"]()
+            sync()
             dt = time.perf_counter() - t0
             if i >= a.warmup:
                 infer.append(dt)
+    peak("infer")
     res = {"family": a.family, "torch": torch.__version__, "threads": torch.get_num_threads(),
            "load_avg": os.getloadavg()[0]}
     res.update(c["versions"])
+    res["device"], res["amp"] = str(a.dev), a.amp
+    if cuda:
+        res["device_name"] = torch.cuda.get_device_name(a.dev)
+        res["cuda_memory"] = mem
     res.update(stats(steps, "python_step"))
     res.update(stats(infer, "python_infer"))
     res["python_phases"] = {"forward_loss_s": statistics.median(phases[0]), "backward_s": statistics.median(phases[1]),

@@ -3,6 +3,7 @@ package dev.spikerev.bench;
 import dev.spikerev.models.trevsnn.TRevSNN;
 import dev.spikerev.models.trevsnn.TRevSNNConfig;
 import dev.spikerev.models.trevsnn.TRevSNNFamily;
+import dev.spikerev.tensor.CudaMemory;
 import dev.spikerev.tensor.Devices;
 import dev.spikerev.train.Autocast;
 import dev.spikerev.train.GradScaler;
@@ -56,9 +57,15 @@ public final class SpeedBench {
         }
     }
 
-    /** One measured configuration. */
+    /**
+     * One measured configuration. On CUDA, {@code cudaMemory} holds the caching allocator's bytes (as Python's
+     * {@code torch.cuda.max_memory_allocated}) over the measured calls: {@code train_base_bytes} held when the measured
+     * training steps start (weights, optimizer state, batch), {@code train_peak_bytes} the peak during them, and the same
+     * for inference; empty on the CPU.
+     */
     public record Result(String model, int kernel, int classes, int img, int batch, int threads, boolean saveMemory,
-                         Stats step, Stats inference, java.util.Map<String, Double> phases) {}
+                         Stats step, Stats inference, java.util.Map<String, Double> phases,
+                         java.util.Map<String, Long> cudaMemory) {}
 
     public static TRevSNNConfig config(String model, int kernel, int classes, boolean saveMemory) {
         long[] ch = MemoryBench.channels(model).stream().mapToLong(Integer::longValue).toArray();
@@ -91,9 +98,11 @@ public final class SpeedBench {
         GradScaler scaler = amp == Autocast.Mode.FP16 ? new GradScaler() : null;
         double[] stepTimes = new double[steps], inferTimes = new double[steps];
         double[][] phases = new double[4][steps];
+        java.util.Map<String, Long> mem = new java.util.LinkedHashMap<>();
         try (Lamb opt = TRevSNNFamily.lambOptimizer(net, 2e-3, 0.01, 1e-8, new double[]{0.9, 0.999}, 1.0, true)) {
             List<Tensor> params = opt.params();
             for (int i = 0; i < warmup + steps; i++) {
+                if (i == warmup) memoryWindow(device, mem, "train");
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope()) {
                     net.train(true);
@@ -129,8 +138,10 @@ public final class SpeedBench {
                 }
                 if (i >= warmup) stepTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
             }
+            memoryPeak(device, mem, "train");
             net.train(false);
             for (int i = 0; i < warmup + steps; i++) {
+                if (i == warmup) memoryWindow(device, mem, "infer");
                 long t0 = System.nanoTime();
                 try (PointerScope scope = new PointerScope(); NoGradGuard ng = new NoGradGuard();
                      Autocast ac = Autocast.enter(amp, device)) {
@@ -139,6 +150,7 @@ public final class SpeedBench {
                 }
                 if (i >= warmup) inferTimes[i - warmup] = (System.nanoTime() - t0) / 1e9;
             }
+            memoryPeak(device, mem, "infer");
         }
         java.util.Map<String, Double> ph = new java.util.LinkedHashMap<>();
         ph.put("forward_loss_s", Stats.of(phases[0]).median());
@@ -146,7 +158,22 @@ public final class SpeedBench {
         ph.put("agc_s", Stats.of(phases[2]).median());
         ph.put("lamb_s", Stats.of(phases[3]).median());
         ph.put("optimizer_s", ph.get("agc_s") + ph.get("lamb_s"));
-        return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes), ph);
+        return new Result(model, kernel, classes, img, batch, threads, saveMemory, Stats.of(stepTimes), Stats.of(inferTimes), ph, mem);
+    }
+
+    /** CUDA: records the bytes held now as {@code <what>_base_bytes} and starts a new peak window. */
+    static void memoryWindow(Devices.Spec device, java.util.Map<String, Long> mem, String what) {
+        if (!device.isCuda()) return;
+        sync(device);
+        mem.put(what + "_base_bytes", CudaMemory.allocated(device.index()));
+        CudaMemory.resetPeak(device.index());
+    }
+
+    /** CUDA: records the peak since {@link #memoryWindow} as {@code <what>_peak_bytes}. */
+    static void memoryPeak(Devices.Spec device, java.util.Map<String, Long> mem, String what) {
+        if (!device.isCuda()) return;
+        sync(device);
+        mem.put(what + "_peak_bytes", CudaMemory.peakAllocated(device.index()));
     }
 
     /** Waits for the device's queued work (CUDA); nothing on the CPU. */

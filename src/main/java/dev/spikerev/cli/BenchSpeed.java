@@ -129,6 +129,7 @@ public final class BenchSpeed implements Callable<Integer> {
         out.println("java   train step " + java.step().format());
         out.println("java   inference  " + java.inference().format());
         out.println("java   step phases (median s): " + phases(java.phases()));
+        out.println("java   " + throughput(batch, java.step().median(), java.inference().median(), java.fields().get("cuda_memory")));
         out.flush();
         Map<String, Object> py = null;
         if (comparePython) {
@@ -145,6 +146,7 @@ public final class BenchSpeed implements Callable<Integer> {
                     num(py, "python_infer_q1_s"), num(py, "python_infer_q3_s"));
             if (py.get("python_phases") instanceof Map<?, ?> pp)
                 out.println("python step phases (median s): " + phases(pp));
+            out.println("python " + throughput(batch, num(py, "python_step_s"), num(py, "python_infer_s"), py.get("cuda_memory")));
         }
         double[] loadAfter = SpeedBench.loadAverage();
         Map<String, Object> res = new LinkedHashMap<>();
@@ -158,6 +160,12 @@ public final class BenchSpeed implements Callable<Integer> {
         res.put("java_infer_s", java.inference().median());
         res.put("python_infer_s", py == null ? null : num(py, "python_infer_s"));
         res.put("infer_ratio", py == null ? null : java.inference().median() / num(py, "python_infer_s"));
+        res.put("java_train_img_per_s", batch / java.step().median());
+        res.put("java_infer_img_per_s", batch / java.inference().median());
+        if (py != null) {
+            res.put("python_train_img_per_s", batch / num(py, "python_step_s"));
+            res.put("python_infer_img_per_s", batch / num(py, "python_infer_s"));
+        }
         res.put("java_step", spread(java.step()));
         res.put("java_infer", spread(java.inference()));
         res.put("java_phases", java.phases());
@@ -171,6 +179,8 @@ public final class BenchSpeed implements Callable<Integer> {
             for (String k : List.of("torch", "timm", "spikingjelly", "stand_ins"))
                 if (py.containsKey(k)) v.put(k, String.valueOf(py.get(k)));
             res.put("python_versions", v);
+            if (py.get("cuda_memory") != null) res.put("python_cuda_memory", py.get("cuda_memory"));
+            if (py.get("device_name") != null) res.put("python_device_name", py.get("device_name"));
         }
         res.putAll(java.fields());
         res.put("steps", steps);
@@ -237,8 +247,10 @@ public final class BenchSpeed implements Callable<Integer> {
         f.put("classes", nc);
         f.put("img", im);
         f.put("save_memory", !plain);
+        if (!r.cudaMemory().isEmpty()) f.put("cuda_memory", r.cudaMemory());
         return new Measured(r.step(), r.inference(), r.phases(), f, List.of("--model", m, "--kernel", Integer.toString(k),
-                "--classes", Integer.toString(nc), "--img", Integer.toString(im), "--save-memory", plain ? "0" : "1"));
+                "--classes", Integer.toString(nc), "--img", Integer.toString(im), "--save-memory", plain ? "0" : "1",
+                "--device", dev.toString(), "--amp", ampMode.key));
     }
 
     private Measured fromCase(PrintWriter out, SpeedCase c, List<String> extraArgs) throws IOException {
@@ -267,6 +279,20 @@ public final class BenchSpeed implements Callable<Integer> {
         String s = String.format("forward+loss %s, backward %s, optimizer %s", sec(ph.get("forward_loss_s")),
                 sec(ph.get("backward_s")), sec(ph.get("optimizer_s")));
         return ph.containsKey("agc_s") ? s + String.format(" (AGC %s + Lamb %s)", sec(ph.get("agc_s")), sec(ph.get("lamb_s"))) : s;
+    }
+
+    /**
+     * "train N img/s, inference M img/s" and, on CUDA, the allocator's peak per image during the measured training
+     * steps and inference (peak minus what was held when they started: weights, optimizer state, the batch).
+     */
+    static String throughput(int batch, double stepS, double inferS, Object cudaMemory) {
+        String s = String.format("throughput: train %.1f img/s, inference %.1f img/s", batch / stepS, batch / inferS);
+        if (cudaMemory instanceof Map<?, ?> m && m.get("train_peak_bytes") instanceof Number tp && m.get("train_base_bytes") instanceof Number tb
+                && m.get("infer_peak_bytes") instanceof Number ip && m.get("infer_base_bytes") instanceof Number ib)
+            s += String.format("; CUDA peak train %.1f MiB/img (%.0f MiB total, %.0f MiB before the step), inference %.1f MiB/img",
+                    (tp.doubleValue() - tb.doubleValue()) / batch / 1048576.0, tp.doubleValue() / 1048576.0,
+                    tb.doubleValue() / 1048576.0, (ip.doubleValue() - ib.doubleValue()) / batch / 1048576.0);
+        return s;
     }
 
     private static String sec(Object v) {

@@ -29,6 +29,22 @@ public final class Plots {
         return out;
     }
 
+    /**
+     * {@link #write}, but a machine that cannot draw (a headless JRE without its font libraries, e.g. no libfreetype /
+     * libharfbuzz) does not stop the training run: returns why the plots were not written (warned once on {@code log},
+     * the metrics files stay the record), or null when they were.
+     */
+    public static String tryWrite(Path dir, List<Map<String, Object>> rows, String previousError, java.io.PrintStream log) {
+        try {
+            write(dir, rows);
+            return null;
+        } catch (LinkageError | java.awt.AWTError | RuntimeException e) {
+            String why = e.getClass().getSimpleName() + ": " + e.getMessage();
+            if (previousError == null) log.println("warning: plots not written (" + why + "); metrics.csv/json are");
+            return why;
+        }
+    }
+
     static Path chart(Path file, String title, List<Map<String, Object>> rows, String[] series) {
         int w = 720, h = 440, left = 70, right = 170, top = 40, bottom = 50;
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);

@@ -56,6 +56,8 @@ import static org.bytedeco.pytorch.global.torch.*;
  */
 public final class Trainer {
     /** What a finished (or stopped) run produced. */
+    private String plotError; // why the PNG plots could not be drawn (e.g. a JRE without font libraries), else null
+
     public record Result(boolean completed, String message, double bestAcc, double lastAcc, Path runDir, double seconds) {}
 
     private final TrainConfig cfg;
@@ -261,7 +263,7 @@ public final class Trainer {
             seen = 0;
             if (!isMain()) continue; // [ddp] rank 0 writes metrics, plots and checkpoints
             metrics.write(runDir);
-            Plots.write(runDir, metrics.rows());
+            plotError = Plots.tryWrite(runDir, metrics.rows(), plotError, log);
             Map<String, Object> resume = resumeState(epoch + 1, 0, globalStep, 0, 0, 0, metrics);
             // the scripts step their scheduler before saving: the groups hold the next epoch's lr
             if (revsnnLayout != null) opt.setLr(schedule.lr(epoch + 1));
@@ -273,7 +275,8 @@ public final class Trainer {
         log.printf("done in %.1f s: best test accuracy %.2f%%%n", secs, maxAcc);
         log.printf("  checkpoints: %s (last.pth, best.pth, ckpt_epoch_*.pth)%n", runDir);
         log.printf("  metrics:     %s, %s%n", runDir.resolve("metrics.csv"), runDir.resolve("metrics.json"));
-        log.printf("  plots:       %s, %s%n", runDir.resolve("loss.png"), runDir.resolve("accuracy.png"));
+        if (plotError == null) log.printf("  plots:       %s, %s%n", runDir.resolve("loss.png"), runDir.resolve("accuracy.png"));
+        else log.printf("  plots:       not written (%s)%n", plotError);
         return new Result(true, "completed", maxAcc, lastAcc, runDir, secs);
     }
 

@@ -50,6 +50,9 @@ class BenchSpeedTest {
         assertSpeedShape(m, "t-revsnn", 2);
         assertEquals("2,4,6,8", m.get("model"));
         assertEquals(32, m.get("img"));
+        assertTrue(r.out().contains("java   throughput: train "), r.out());
+        assertEquals(2 / ((Number) m.get("java_step_s")).doubleValue(), ((Number) m.get("java_train_img_per_s")).doubleValue(), 1e-9);
+        assertNull(m.get("cuda_memory"), "CUDA allocator figures only on a CUDA device");
     }
 
     @Test
