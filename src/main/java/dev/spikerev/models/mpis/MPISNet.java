@@ -154,10 +154,13 @@ public class MPISNet extends SpikeModule {
     }
 
     private static void walkParameters(Module m, String prefix, Map<String, Tensor> out) {
+        // owning handles: the dict's entries are references into it and dangle once it is freed
         StringTensorDict d = m.named_parameters(false);
-        for (long i = 0; i < d.size(); i++) out.put(prefix + d.get(i).key().getString(), d.get(i).value());
+        for (long i = 0; i < d.size(); i++) out.put(prefix + d.get(i).key().getString(), new Tensor(d.get(i).value()));
+        d.close();
         StringSharedModuleDict ch = m.named_children();
         for (long i = 0; i < ch.size(); i++) walkParameters(ch.get(i).value(), prefix + ch.get(i).key().getString() + ".", out);
+        ch.close();
     }
 
     /**

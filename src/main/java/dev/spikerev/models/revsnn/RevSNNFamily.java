@@ -1,5 +1,6 @@
 package dev.spikerev.models.revsnn;
 
+import dev.spikerev.nn.StateDictIO;
 import dev.spikerev.models.FamilyModel;
 import dev.spikerev.models.ModelFamily;
 import dev.spikerev.nn.MultiStepNeuron;
@@ -13,7 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -45,12 +45,12 @@ public final class RevSNNFamily implements ModelFamily {
         return Losses.crossEntropy(logits, target);
     }
 
-    /** named_parameters() in PyTorch order. */
+    /**
+     * named_parameters() in PyTorch order, as owning handles ({@link StateDictIO#namedParameters}: the entries of
+     * libtorch's dict are references into it and dangle once the dict is collected).
+     */
     public static Map<String, Tensor> namedParameters(Module m) {
-        Map<String, Tensor> out = new LinkedHashMap<>();
-        StringTensorDict d = m.named_parameters(true);
-        for (long i = 0; i < d.size(); i++) out.put(d.get(i).key().getString(), d.get(i).value());
-        return out;
+        return StateDictIO.namedParameters(m);
     }
 
     /** The reference optimizer from meta.json's {@code optimizer} object. */
