@@ -98,9 +98,9 @@ public abstract class MultiStepNeuron extends SpikeModule {
         int T = (int) xSeq.size(0);
         boolean grad = GradMode.is_enabled() && xSeq.requires_grad();
         Tensor[] h = new Tensor[T];
-        Tensor[] s = new Tensor[T];
         Tensor[] fire = new Tensor[T];
         Scalar vth = new Scalar(vThreshold);
+        Tensor spikes, firedAll, hAll = null;
         try (NoGradGuard ng = new NoGradGuard()) {
             Tensor xd = xSeq.detach();
             Tensor v = zeros_like(xd.select(0, 0));
@@ -108,36 +108,36 @@ public abstract class MultiStepNeuron extends SpikeModule {
             for (int t = 0; t < T; t++) {
                 h[t] = charge(v, xd.select(0, t));
                 fire[t] = h[t].ge(vth);
-                s[t] = fire[t].to(xd.scalar_type());
-                Tensor next = vReset != null ? h[t].masked_fill(fire[t], new Scalar(vReset))
+                Tensor next = t == T - 1 ? null : vReset != null ? h[t].masked_fill(fire[t], new Scalar(vReset))
                         : h[t].sub(vth).where(fire[t], h[t]);
                 v.close();
                 v = next;
-                if (!grad) { h[t].close(); fire[t].close(); }
+                if (!grad) h[t].close(); // inference keeps only the spikes
             }
+            // one pass over all time steps for what does not depend on the recursion
+            firedAll = stack(new TensorVector(fire));
+            spikes = firedAll.to(xd.scalar_type());
+            if (grad) hAll = stack(new TensorVector(h));
         }
-        Tensor spikes = stack(new TensorVector(s));
         if (!grad) return spikes;
 
         double rx = dHdX(), k = dHdV();
-        TensorVector xs = xSeq.unbind(0);
-        Tensor[] outs = new Tensor[T];
+        Tensor sg, dvdh;
+        try (NoGradGuard ng = new NoGradGuard()) {
+            sg = surrogate.grad(hAll.sub(vth));          // sg[t] = g'(H[t] - vTh), all t at once
+            dvdh = dVdH(hAll, firedAll, sg);
+        }
+        Tensor z = xSeq.sub(xSeq.detach());             // value 0, gradient identity to X
+        if (rx != 1.0) z = z.mul(new Scalar(rx));
+        TensorVector zs = z.unbind(0);
+        TensorVector dv = dvdh == null ? null : dvdh.unbind(0);
+        Tensor[] c = new Tensor[T];
         Tensor carry = null;
         for (int t = 0; t < T; t++) {
-            Tensor sg, dvdh;
-            try (NoGradGuard ng = new NoGradGuard()) {
-                Tensor u = h[t].sub(vth);
-                sg = surrogate.grad(u);
-                dvdh = dVdH(h[t], fire[t], sg);
-            }
-            Tensor xt = xs.get(t);
-            Tensor c = xt.sub(xt.detach());           // value 0, gradient identity to X[t]
-            if (rx != 1.0) c = c.mul(new Scalar(rx));
-            if (carry != null) c = c.add(k != 1.0 ? carry.mul(new Scalar(k)) : carry);
-            outs[t] = c.mul(sg);
-            if (t < T - 1) carry = dvdh == null ? c : c.mul(dvdh);
+            c[t] = carry == null ? zs.get(t) : zs.get(t).add(k != 1.0 ? carry.mul(new Scalar(k)) : carry);
+            if (t < T - 1) carry = dv == null ? c[t] : c[t].mul(dv.get(t));
         }
-        return spikes.add(stack(new TensorVector(outs)));
+        return spikes.add(stack(new TensorVector(c)).mul(sg));
     }
 
     /** {@code dV[t]/dH[t]} as a tensor, or null when it is identically 1. */
