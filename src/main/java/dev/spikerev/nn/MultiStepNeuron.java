@@ -8,6 +8,8 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
+import static org.bytedeco.pytorch.global.torch.empty_like;
+import static org.bytedeco.pytorch.global.torch.ge_out;
 import static org.bytedeco.pytorch.global.torch.stack;
 import static org.bytedeco.pytorch.global.torch.zeros_like;
 
@@ -98,25 +100,22 @@ public abstract class MultiStepNeuron extends SpikeModule {
         int T = (int) xSeq.size(0);
         boolean grad = GradMode.is_enabled() && xSeq.requires_grad();
         Tensor[] h = new Tensor[T];
-        Tensor[] fire = new Tensor[T];
         Scalar vth = new Scalar(vThreshold);
-        Tensor spikes, firedAll, hAll = null;
+        Tensor spikes, hAll = null;
         try (NoGradGuard ng = new NoGradGuard()) {
             Tensor xd = xSeq.detach();
+            spikes = empty_like(xd);                     // S[t] written in place, in the input's dtype
             Tensor v = zeros_like(xd.select(0, 0));
             if (vReset != null && vReset != 0.0) v.fill_(new Scalar(vReset));
             for (int t = 0; t < T; t++) {
                 h[t] = charge(v, xd.select(0, t));
-                fire[t] = h[t].ge(vth);
-                Tensor next = t == T - 1 ? null : vReset != null ? h[t].masked_fill(fire[t], new Scalar(vReset))
-                        : h[t].sub(vth).where(fire[t], h[t]);
+                Tensor st = spikes.select(0, t);
+                ge_out(st, h[t], vth);                   // S[t] = H[t] >= vTh, as 0/1 values
                 v.close();
-                v = next;
-                if (!grad) h[t].close(); // inference keeps only the spikes
+                v = t == T - 1 ? null : reset(h[t], st);
+                st.close();
+                if (!grad) h[t].close();                 // inference keeps only the spikes
             }
-            // one pass over all time steps for what does not depend on the recursion
-            firedAll = stack(new TensorVector(fire));
-            spikes = firedAll.to(xd.scalar_type());
             if (grad) hAll = stack(new TensorVector(h));
         }
         if (!grad) return spikes;
@@ -125,7 +124,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
         Tensor sg, dvdh;
         try (NoGradGuard ng = new NoGradGuard()) {
             sg = surrogate.grad(hAll.sub(vth));          // sg[t] = g'(H[t] - vTh), all t at once
-            dvdh = dVdH(hAll, firedAll, sg);
+            dvdh = dVdH(hAll, spikes, sg);
         }
         Tensor z = xSeq.sub(xSeq.detach());             // value 0, gradient identity to X
         if (rx != 1.0) z = z.mul(new Scalar(rx));
@@ -140,11 +139,25 @@ public abstract class MultiStepNeuron extends SpikeModule {
         return spikes.add(stack(new TensorVector(c)).mul(sg));
     }
 
-    /** {@code dV[t]/dH[t]} as a tensor, or null when it is identically 1. */
-    private Tensor dVdH(Tensor h, Tensor fire, Tensor sg) {
+    /**
+     * {@code V[t]} from {@code H[t]} and the 0/1 spikes {@code S[t]}, exactly (each branch gives the same bits as
+     * {@code S ? reset value : H}): reset to 0 as {@code H + (-1)·H·S} (H - H = +0 where S = 1, H + -0 = H where 0);
+     * soft as {@code H - vTh·S}; another reset value by masking.
+     */
+    private Tensor reset(Tensor h, Tensor s) {
+        if (vReset == null) return h.sub(s, new Scalar(vThreshold));
+        if (vReset == 0.0) return h.addcmul(h, s, new Scalar(-1.0));
+        Tensor fire = s.gt(new Scalar(0.0));
+        Tensor v = h.masked_fill(fire, new Scalar(vReset));
+        fire.close();
+        return v;
+    }
+
+    /** {@code dV[t]/dH[t]} as a tensor from the 0/1 spikes {@code s}, or null when it is identically 1. */
+    private Tensor dVdH(Tensor h, Tensor s, Tensor sg) {
         if (vReset != null) {
-            if (detachReset) return fire.logical_not();                     // 1 - S, as a 1-byte mask
-            Tensor notFire = fire.logical_not().to(h.scalar_type());        // 1 - S + (vReset - H)·sg
+            if (detachReset) return s.eq(new Scalar(0.0));                     // 1 - S, as a 1-byte mask
+            Tensor notFire = s.neg().add(new Scalar(1.0));                       // 1 - S + (vReset - H)·sg
             return notFire.add(h.neg().add(new Scalar(vReset)).mul(sg));
         }
         if (detachReset) return null;                                       // 1
