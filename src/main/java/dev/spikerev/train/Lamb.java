@@ -5,10 +5,13 @@ import org.bytedeco.pytorch.ScalarOptional;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import static org.bytedeco.pytorch.global.torch.cat;
 import static org.bytedeco.pytorch.global.torch.clamp_max;
 import static org.bytedeco.pytorch.global.torch.linalg_vector_norm;
 import static org.bytedeco.pytorch.global.torch.stack;
@@ -121,13 +124,168 @@ public final class Lamb extends Optimizer {
             double eps = group.getDouble("eps");
             double wd = group.getDouble("weight_decay");
 
+            List<Integer> idx = new ArrayList<>();
+            List<Tensor> ps = new ArrayList<>(), gs = new ArrayList<>();
             for (int j = 0; j < group.params().size(); j++) {
                 Tensor p = group.params().get(j);
                 Tensor grad = gradOrNull(p);
                 if (grad == null) continue;
+                idx.add(groupOffset(gi) + j);
+                ps.add(p);
+                gs.add(grad);
+            }
+            long numel = 0;
+            for (Tensor p : ps) numel += p.numel();
+            // flat: a few ops over the whole group (wins where per-op overhead dominates: small tensors, and CUDA, where
+            // each op is a kernel launch); per parameter: each tensor's work stays in cache (wins for large CPU tensors)
+            boolean flat = !group.getBool("caution") && !ps.isEmpty()
+                    && (ps.get(0).is_cuda() || numel <= FLAT_MAX_MEAN_NUMEL * ps.size());
+            if (!flat) {
+                Consts c = new Consts(beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
+                for (int k = 0; k < ps.size(); k++) perParam(group, ps.get(k), gs.get(k), stateOf(idx.get(k)), clip, c);
+            } else {
+                flat(gi, group, idx, ps, gs, clip, beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
+            }
+        }
+    }
+
+    /**
+     * The update of one group as a few ops over all its elements at once ({@link Flat}): {@code exp_avg} and
+     * {@code exp_avg_sq} of the group live in two flat buffers (the state entries are views of them, so state dicts and
+     * checkpoints are unchanged), the gradients are gathered once, and only the norms of the trust ratio run per
+     * tensor. Same arithmetic, element by element, as {@link #perParam}: the results are the same bits.
+     */
+    private void flat(int gi, ParamGroup group, List<Integer> idx, List<Tensor> ps, List<Tensor> gs, Tensor clip,
+                      double beta1, double beta2, double beta3, double bc1, double bc2, double lr, double eps, double wd) {
+        Tensor[] mv = flatState(gi, idx, ps);
+        Tensor expAvg = mv[0], expAvgSq = mv[1];
+        Tensor grad = Flat.gather(gs);
+        if (clip != null) {
+            grad.div_(clip);
+            Tensor[] gv = Flat.views(grad, gs);
+            for (int k = 0; k < gv.length; k++) gs.get(k).copy_(gv[k]); // p.grad holds the clipped grad, as in timm
+        }
+        expAvg.mul_(new Scalar(beta1)).add_(grad, new Scalar(beta3));
+        expAvgSq.mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
+        Tensor denom = expAvgSq.sqrt().div(new Scalar(Math.sqrt(bc2))).add_(new Scalar(eps));
+        Tensor update = expAvg.div(new Scalar(bc1)).div_(denom);
+        Tensor[] u = Flat.views(update, ps);
+        if (wd != 0) {
+            if (group.getBool("decoupled_decay")) {
+                double wdScale = group.getBool("corrected_weight_decay") ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
+                for (Tensor p : ps) p.add_(p, new Scalar(-wdScale * wd));
+            } else {
+                Scalar w = new Scalar(wd);
+                for (int k = 0; k < u.length; k++) u[k].add_(ps.get(k), w);
+            }
+        }
+        if (wd != 0 || group.getBool("always_adapt")) {
+            TensorVector wNorms = new TensorVector(), uNorms = new TensorVector();
+            Scalar two = new Scalar(2.0);
+            for (int k = 0; k < u.length; k++) {
+                wNorms.push_back(ps.get(k).norm(two));
+                uNorms.push_back(u[k].norm(two));
+            }
+            Tensor trust = trustRatio(stack(wNorms), stack(uNorms), group.getBool("trust_clip"));
+            update.mul_(Flat.spread(trust, ps));
+        }
+        Scalar negLr = new Scalar(-lr);
+        for (int k = 0; k < u.length; k++) ps.get(k).add_(u[k], negLr);
+    }
+
+    /** {@code ||p||/||u||} (1 where either is 0), clipped at 1 with trust_clip; elementwise over the stacked norms. */
+    private static Tensor trustRatio(Tensor wNorm, Tensor gNorm, boolean trustClip) {
+        Tensor trust = where(wNorm.gt(new Scalar(0.0)), where(gNorm.gt(new Scalar(0.0)), wNorm.div(gNorm), new Scalar(1.0)), new Scalar(1.0));
+        return trustClip ? clamp_max(trust, new Scalar(1.0)) : trust;
+    }
+
+    /** Flat {@code exp_avg}/{@code exp_avg_sq} of group {@code gi} over the parameters {@code idx}, (re)built when needed. */
+    private Tensor[] flatState(int gi, List<Integer> idx, List<Tensor> ps) {
+        FlatState f = flatStates.get(gi);
+        if (f != null && f.idx.equals(idx)) {
+            boolean same = true;
+            for (int k = 0; k < idx.size() && same; k++) {
+                Map<String, Object> st = stateOf(idx.get(k));
+                same = st.get("exp_avg") == f.m[k] && st.get("exp_avg_sq") == f.v[k];
+            }
+            if (same) return new Tensor[]{f.mFlat, f.vFlat};
+        }
+        // first step, a loaded state dict, or another set of parameters with grads: gather what exists, zeros elsewhere
+        TensorVector ms = new TensorVector(), vs = new TensorVector();
+        for (int k = 0; k < idx.size(); k++) {
+            Map<String, Object> st = stateOf(idx.get(k));
+            Tensor p = ps.get(k);
+            ms.push_back(st.get("exp_avg") instanceof Tensor t ? t.reshape(-1) : zeros_like(p).reshape(-1));
+            vs.push_back(st.get("exp_avg_sq") instanceof Tensor t ? t.reshape(-1) : zeros_like(p).reshape(-1));
+        }
+        FlatState n = new FlatState(List.copyOf(idx), persistent(cat(ms)), persistent(cat(vs)));
+        n.m = Flat.views(n.mFlat, ps);
+        n.v = Flat.views(n.vFlat, ps);
+        for (int k = 0; k < idx.size(); k++) {
+            LinkedHashMap<String, Object> st = stateOf(idx.get(k));
+            Object oldM = st.put("exp_avg", persistent(n.m[k])), oldV = st.put("exp_avg_sq", persistent(n.v[k]));
+            if (oldM instanceof Tensor t) t.releaseReference();
+            if (oldV instanceof Tensor t) t.releaseReference();
+        }
+        if (f != null) { f.mFlat.releaseReference(); f.vFlat.releaseReference(); }
+        flatStates.put(gi, n);
+        return new Tensor[]{n.mFlat, n.vFlat};
+    }
+
+    /** The flat buffers of one group and the per-parameter views handed out as its state entries. */
+    private static final class FlatState {
+        final List<Integer> idx;
+        final Tensor mFlat, vFlat;
+        Tensor[] m, v;
+
+        FlatState(List<Integer> idx, Tensor mFlat, Tensor vFlat) {
+            this.idx = idx;
+            this.mFlat = mFlat;
+            this.vFlat = vFlat;
+        }
+    }
+
+    private final Map<Integer, FlatState> flatStates = new HashMap<>();
+
+    @Override
+    public void close() {
+        for (FlatState f : flatStates.values()) {
+            f.mFlat.releaseReference();
+            f.vFlat.releaseReference();
+        }
+        flatStates.clear();
+        super.close();
+    }
+
+    /** Groups whose mean tensor size is at most this run {@link #flat} on the CPU. */
+    static final long FLAT_MAX_MEAN_NUMEL = 1 << 16;
+
+    /** The step's constants as Scalars, made once per group (each Scalar is a native allocation). */
+    private static final class Consts {
+        final double lr, wd;
+        final Scalar beta1, beta3, beta2, oneMinusBeta2, sqrtBc2, eps, bc1, wdS, negLr, two;
+
+        Consts(double beta1, double beta2, double beta3, double bc1, double bc2, double lr, double eps, double wd) {
+            this.lr = lr;
+            this.wd = wd;
+            this.beta1 = new Scalar(beta1);
+            this.beta3 = new Scalar(beta3);
+            this.beta2 = new Scalar(beta2);
+            this.oneMinusBeta2 = new Scalar(1 - beta2);
+            this.sqrtBc2 = new Scalar(Math.sqrt(bc2));
+            this.eps = new Scalar(eps);
+            this.bc1 = new Scalar(bc1);
+            this.wdS = new Scalar(wd);
+            this.negLr = new Scalar(-lr);
+            this.two = new Scalar(2.0);
+        }
+    }
+
+    /** timm's per-parameter loop body (large CPU tensors, and {@code caution}). */
+    private void perParam(ParamGroup group, Tensor p, Tensor grad, LinkedHashMap<String, Object> st, Tensor clip, Consts c) {
+                double lr = c.lr, wd = c.wd;
                 if (clip != null) grad.div_(clip);
 
-                LinkedHashMap<String, Object> st = stateOf(groupOffset(gi) + j);
                 if (st.isEmpty()) {
                     st.put("exp_avg", persistent(zeros_like(p)));
                     st.put("exp_avg_sq", persistent(zeros_like(p)));
@@ -135,11 +293,11 @@ public final class Lamb extends Optimizer {
                 Tensor expAvg = (Tensor) st.get("exp_avg");
                 Tensor expAvgSq = (Tensor) st.get("exp_avg_sq");
 
-                expAvg.mul_(new Scalar(beta1)).add_(grad, new Scalar(beta3));
-                expAvgSq.mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
+                expAvg.mul_(c.beta1).add_(grad, c.beta3);
+                expAvgSq.mul_(c.beta2).addcmul_(grad, grad, c.oneMinusBeta2);
 
-                Tensor denom = expAvgSq.sqrt().div(new Scalar(Math.sqrt(bc2))).add_(new Scalar(eps));
-                Tensor update = expAvg.div(new Scalar(bc1)).div_(denom);
+                Tensor denom = expAvgSq.sqrt().div_(c.sqrtBc2).add_(c.eps);
+                Tensor update = expAvg.div(c.bc1).div_(denom);
 
                 if (group.getBool("caution")) {
                     Tensor mask = update.mul(grad).gt(new Scalar(0.0)).to(grad.scalar_type());
@@ -153,20 +311,15 @@ public final class Lamb extends Optimizer {
                                 ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
                         p.add_(p, new Scalar(-wdScale * wd));
                     } else {
-                        update.add_(p, new Scalar(wd));
+                        update.add_(p, c.wdS);
                     }
                 }
 
                 if (wd != 0 || group.getBool("always_adapt")) {
-                    Tensor wNorm = p.norm(new Scalar(2.0));
-                    Tensor gNorm = update.norm(new Scalar(2.0));
-                    Tensor trust = wNorm.div(gNorm);
-                    trust = where(wNorm.gt(new Scalar(0.0)), where(gNorm.gt(new Scalar(0.0)), trust, new Scalar(1.0)), new Scalar(1.0));
-                    if (group.getBool("trust_clip")) trust = clamp_max(trust, new Scalar(1.0));
-                    update.mul_(trust);
+                    Tensor wNorm = p.norm(c.two);
+                    Tensor gNorm = update.norm(c.two);
+                    update.mul_(trustRatio(wNorm, gNorm, group.getBool("trust_clip")));
                 }
-                p.add_(update, new Scalar(-lr));
-            }
-        }
+                p.add_(update, c.negLr);
     }
 }
