@@ -16,6 +16,10 @@ public final class Natives {
         if (loaded) return;
         String threads = System.getenv("SPIKEREV_THREADS");
         get_num_threads(); // forces class init / native load
+        // libtorch parallelises with OpenMP around its BLAS calls (e.g. per image in a convolution); OpenBLAS's own
+        // thread pool on top of that oversubscribes the cores: measured on 2 cores, MPIS cifar-small at batch 1 ran 27x
+        // slower and RevSResNet21 at batch 8 13 % slower. PyTorch's own OpenBLAS builds run BLAS single-threaded too.
+        org.bytedeco.openblas.global.openblas.blas_set_num_threads(1);
         if (threads != null && !threads.isBlank()) {
             try {
                 set_num_threads(Integer.parseInt(threads.trim()));
