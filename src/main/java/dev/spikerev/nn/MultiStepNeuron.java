@@ -2,14 +2,21 @@ package dev.spikerev.nn;
 
 import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.tensor.Scopes;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorBase;
+import org.bytedeco.pytorch.TensorTensorHook;
 import org.bytedeco.pytorch.TensorVector;
 
 import static org.bytedeco.pytorch.global.torch.empty_like;
 import static org.bytedeco.pytorch.global.torch.ge_out;
+import static org.bytedeco.pytorch.global.torch.mul_out;
 import static org.bytedeco.pytorch.global.torch.stack;
 import static org.bytedeco.pytorch.global.torch.zeros_like;
 
@@ -33,11 +40,13 @@ import static org.bytedeco.pytorch.global.torch.zeros_like;
  *   gX[t] = gH[t]·dH/dX                             (LIF with decay_input: 1/tau, else 1)
  *   dV/dH = 1 - S (hard, detach_reset) | 1 - S + (vReset - H)·sg (hard) | 1 (soft, detach_reset) | 1 - vTh·sg (soft)
  * </pre>
- * Java cannot define an autograd node, so the forward values are computed without a graph and the gradient is carried
- * by a zero-valued linear graph over time ({@code c[t] = (X[t] − X[t].detach())·dH/dX + c[t-1]·dV/dH[t-1]·k},
- * output {@code S + stack(c[t]·sg[t])}) whose backward performs exactly the recursion above, in the kernel's
- * operation order. Autograd keeps {@code sg[t]} (float) and {@code dV/dH[t]} (a 1-byte mask with detach_reset, hard
- * reset) per step; the reference keeps {@code H} and {@code S}.
+ * Java cannot define an autograd node, so the forward values are computed without a graph and the output is
+ * {@code (X - X.detach()) + S}: the spikes' values with an identity graph to X. A Java tensor hook on it turns
+ * {@code dL/dS} into {@code dL/dX} with the recursion above, one time step at a time ({@link BpttHook}), in the
+ * kernel's operation order. The hook holds {@code sg[t]} (float) and, for hard reset with detach_reset, nothing else:
+ * {@code dV/dH = 1 - S} is read from the output spikes, which the next layer saves anyway. The reference keeps
+ * {@code H} and {@code S}. Pending hooks are held by this class until they fire ({@link #discardPendingHooks()} for
+ * graphs dropped without backward).
  */
 public abstract class MultiStepNeuron extends SpikeModule {
     protected final double vThreshold;
@@ -86,6 +95,15 @@ public abstract class MultiStepNeuron extends SpikeModule {
         if (xSeq.dim() < 2)
             throw new IllegalArgumentException("multi-step neuron expects [T, N, ...], found a " + xSeq.dim() + "-d tensor");
         Tensor s = Scopes.keepOne(() -> run(xSeq));
+        if (hookArgs != null) {
+            BpttHook hook = new BpttHook(hookArgs[0], hookArgs[1], hookArgs[2], dHdX(), dHdV(), vReset != null && detachReset);
+            hookArgs = null;
+            // a hook freed before its backward runs would crash it, and this forward may run in a block's short scope:
+            // the hook holds its own reference, dropped after it has fired (at the next hook call) or on discard
+            hook.retainReference();
+            PENDING.add(hook);
+            s.register_hook(hook);
+        }
         if (recording) {
             try (NoGradGuard ng = new NoGradGuard()) {
                 Tensor m = s.to(org.bytedeco.pytorch.global.torch.ScalarType.Double).mean();
@@ -120,23 +138,118 @@ public abstract class MultiStepNeuron extends SpikeModule {
         }
         if (!grad) return spikes;
 
-        double rx = dHdX(), k = dHdV();
         Tensor sg, dvdh;
         try (NoGradGuard ng = new NoGradGuard()) {
             sg = surrogate.grad(hAll.sub(vth));          // sg[t] = g'(H[t] - vTh), all t at once
-            dvdh = dVdH(hAll, spikes, sg);
+            dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
+            hAll.close();
         }
-        Tensor z = xSeq.sub(xSeq.detach());             // value 0, gradient identity to X
-        if (rx != 1.0) z = z.mul(new Scalar(rx));
-        TensorVector zs = z.unbind(0);
-        TensorVector dv = dvdh == null ? null : dvdh.unbind(0);
-        Tensor[] c = new Tensor[T];
-        Tensor carry = null;
-        for (int t = 0; t < T; t++) {
-            c[t] = carry == null ? zs.get(t) : zs.get(t).add(k != 1.0 ? carry.mul(new Scalar(k)) : carry);
-            if (t < T - 1) carry = dv == null ? c[t] : c[t].mul(dv.get(t));
+        // out = (X - X.detach()) + S: the spikes' values, an identity graph to X; the hook turns dL/dS into dL/dX
+        Tensor xd = xSeq.detach();
+        Tensor out = xSeq.sub(xd);
+        xd.close();
+        out.add_(spikes);
+        spikes.close();
+        // the hook object itself is made by forward(), in the caller's pointer scope (this one closes on return)
+        Tensor outD = out.detach();
+        hookArgs = new Tensor[]{sg, dvdh, outD};
+        sg.retainReference();
+        if (dvdh != null) dvdh.retainReference();
+        outD.retainReference();
+        return out;
+    }
+
+    /** What {@link #run} leaves for the backward hook of its output: {sg, dV/dH or null, spikes}, retained. */
+    private Tensor[] hookArgs;
+
+    /** Hooks registered by forwards whose backward has not run yet (a hook collected before it fires would crash). */
+    private static final Set<BpttHook> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+
+    /** The gradient handle returned by the last hook call (see {@link BpttHook#call}). */
+    private static Tensor lastReturned;
+
+    /** Hooks that have fired; their native objects are freed at the next hook call (not while one is running). */
+    private static final java.util.List<BpttHook> FIRED = new java.util.ArrayList<>();
+
+    private static void releaseLastReturned() {
+        synchronized (PENDING) {
+            if (lastReturned != null) { lastReturned.close(); lastReturned = null; }
+            for (BpttHook h : FIRED) h.releaseReference();
+            FIRED.clear();
         }
-        return spikes.add(stack(new TensorVector(c)).mul(sg));
+    }
+
+    /** Number of neuron backward hooks still waiting for their backward. */
+    public static int pendingHooks() { return PENDING.size(); }
+
+    /** Forgets every pending hook and frees what it holds; only when no graph containing them will be backpropagated. */
+    public static void discardPendingHooks() {
+        synchronized (PENDING) {
+            for (BpttHook h : PENDING) { h.release(); FIRED.add(h); }
+            PENDING.clear();
+        }
+        releaseLastReturned();
+    }
+
+    /**
+     * The BPTT recursion (class comment) on {@code dL/dS [T, ...]}, from the last step to the first:
+     * {@code gH[t] = gS[t]·sg[t] + (gH[t+1]·k)·dV/dH[t]}, {@code gX[t] = gH[t]·dH/dX}. Holds {@code sg} and, for
+     * hard reset with detach_reset, only the output spikes (shared with whoever saved them) for {@code dV/dH = 1 - S},
+     * computed as {@code g - g·S}; otherwise a precomputed {@code dV/dH} (null = 1).
+     */
+    private static final class BpttHook extends TensorTensorHook {
+        private Tensor sg, dvdh, spikes;
+        private final double rx, k;
+        private final boolean oneMinusS;
+
+        BpttHook(Tensor sg, Tensor dvdh, Tensor spikes, double rx, double k, boolean oneMinusS) {
+            this.sg = sg;
+            this.dvdh = dvdh;
+            this.spikes = spikes;
+            this.rx = rx;
+            this.k = k;
+            this.oneMinusS = oneMinusS;
+        }
+
+        @Override public TensorBase call(TensorBase grad) {
+            releaseLastReturned();
+            try (PointerScope scope = new PointerScope()) {
+                if (sg == null) throw new IllegalStateException("neuron backward ran twice or after discardPendingHooks()");
+                Tensor g = new Tensor(grad);
+                int T = (int) g.size(0);
+                Tensor gx = empty_like(g);
+                Scalar kS = new Scalar(k), minusOne = new Scalar(-1.0);
+                for (int t = T - 1; t >= 0; t--) {
+                    Tensor gh = gx.select(0, t);
+                    mul_out(gh, g.select(0, t), sg.select(0, t));
+                    if (t < T - 1) {
+                        Tensor c = gx.select(0, t + 1);
+                        if (k != 1.0) c = c.mul(kS);
+                        if (oneMinusS) c = c.addcmul(c, spikes.select(0, t), minusOne); // c·(1 - S[t]) for 0/1 spikes
+                        else if (dvdh != null) c = c.mul(dvdh.select(0, t));
+                        gh.add_(c);
+                    }
+                }
+                if (rx != 1.0) gx.mul_(new Scalar(rx));
+                // autograd keeps its own reference to what the hook returns; this handle is dropped at the next hook call
+                // (not at the end of the step: the gradients of every neuron would then pile up during backward)
+                gx.retainReference(); // outlives this scope (PointerScope.detach would free it)
+                synchronized (PENDING) { lastReturned = gx; }
+                return gx;
+            } finally {
+                release();
+                synchronized (PENDING) {
+                    PENDING.remove(this);
+                    FIRED.add(this);
+                }
+            }
+        }
+
+        void release() {
+            if (sg != null) { sg.releaseReference(); sg = null; }
+            if (dvdh != null) { dvdh.releaseReference(); dvdh = null; }
+            if (spikes != null) { spikes.releaseReference(); spikes = null; }
+        }
     }
 
     /**
