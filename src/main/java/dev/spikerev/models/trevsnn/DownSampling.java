@@ -19,6 +19,11 @@ public class DownSampling extends SpikeModule {
     }
 
     public Tensor forward(Tensor x) {
-        return encodeBn.forward(encodeConv.forward(Quant.spike(x, is_training())));
+        Tensor s = Quant.spike(x, is_training());
+        Tensor c = encodeConv.forward(s);
+        s.close();
+        Tensor out = encodeBn.forward(c);
+        c.close();
+        return out;
     }
 }

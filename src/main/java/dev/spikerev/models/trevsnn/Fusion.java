@@ -42,6 +42,10 @@ public class Fusion extends SpikeModule {
     public Tensor forward(Tensor cDown, Tensor cUp) {
         Tensor d = down == null ? cDown : down.forward(cDown);
         if (firstCol || level == 3) return d;
-        return up.forward(cUp).add(d);
+        Tensor u = up.forward(cUp);
+        Tensor out = u.add(d);
+        u.close();
+        if (d != cDown) d.close();
+        return out;
     }
 }

@@ -50,10 +50,25 @@ public class SpikeConvNextBlock extends SpikeModule {
 
     public Tensor forward(Tensor x) {
         boolean train = is_training();
-        Tensor h = dwconv1.forward(Quant.spike(x, train));
-        h = pwconv1.forward(h);
-        h = Quant.spike(h, train);
-        h = dwconv2.forward(pwconv2.forward(h));
-        return gamma == null ? x.add(h) : x.add(h.mul(gamma));
+        // each intermediate handle is closed at its last use (see Quant.spike)
+        Tensor s1 = Quant.spike(x, train);
+        Tensor a = dwconv1.forward(s1);
+        s1.close();
+        Tensor b = pwconv1.forward(a);
+        a.close();
+        Tensor s2 = Quant.spike(b, train);
+        b.close();
+        Tensor c = pwconv2.forward(s2);
+        s2.close();
+        Tensor h = dwconv2.forward(c);
+        c.close();
+        if (gamma != null) {
+            Tensor hg = h.mul(gamma);
+            h.close();
+            h = hg;
+        }
+        Tensor out = x.add(h);
+        h.close();
+        return out;
     }
 }

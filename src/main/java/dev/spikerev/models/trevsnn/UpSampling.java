@@ -15,6 +15,8 @@ public class UpSampling extends DownSampling {
     public Tensor forward(Tensor x) {
         Tensor y = super.forward(x);
         long[] s = Ops.shape(y);
-        return upsample_nearest2d(y, 2 * s[2], 2 * s[3]);
+        Tensor out = upsample_nearest2d(y, 2 * s[2], 2 * s[3]);
+        y.close();
+        return out;
     }
 }
