@@ -218,16 +218,17 @@ public abstract class MultiStepNeuron extends SpikeModule {
                 Tensor g = new Tensor(grad);
                 int T = (int) g.size(0);
                 Tensor gx = empty_like(g);
+                Tensor tmp = T > 1 ? empty_like(g.select(0, 0)) : null; // one step's carry, reused (no per-step tensors)
                 Scalar kS = new Scalar(k), minusOne = new Scalar(-1.0);
                 for (int t = T - 1; t >= 0; t--) {
                     Tensor gh = gx.select(0, t);
                     mul_out(gh, g.select(0, t), sg.select(0, t));
                     if (t < T - 1) {
-                        Tensor c = gx.select(0, t + 1);
-                        if (k != 1.0) c = c.mul(kS);
-                        if (oneMinusS) c = c.addcmul(c, spikes.select(0, t), minusOne); // c·(1 - S[t]) for 0/1 spikes
-                        else if (dvdh != null) c = c.mul(dvdh.select(0, t));
-                        gh.add_(c);
+                        Tensor next = gx.select(0, t + 1);
+                        if (k != 1.0) mul_out(tmp, next, kS); else tmp.copy_(next);
+                        if (oneMinusS) tmp.addcmul_(tmp, spikes.select(0, t), minusOne); // tmp·(1 - S[t]) for 0/1 spikes
+                        else if (dvdh != null) tmp.mul_(dvdh.select(0, t));
+                        gh.add_(tmp);
                     }
                 }
                 if (rx != 1.0) gx.mul_(new Scalar(rx));
