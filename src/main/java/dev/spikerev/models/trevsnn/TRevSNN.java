@@ -121,6 +121,9 @@ public class TRevSNN extends SpikeModule {
                 t.c[i] = c;
             } else {
                 c = net.forward(x, cin);
+                // the previous column's outputs are not needed any more: drop the handles now (autograd keeps what it
+                // saved), not when the step's scope closes (inference held 3x the reference's GPU memory)
+                for (Tensor prev : cin) if (prev != null && !java.util.Arrays.asList(c).contains(prev)) prev.close();
             }
             int h = headAt(i);
             if (h >= 0) {
