@@ -87,6 +87,9 @@ public final class BenchSpeed implements Callable<Integer> {
     @Option(names = "--amp", paramLabel = "none|bf16|fp16", defaultValue = "none",
             description = "Java side's mixed precision (fp16 needs CUDA; default: ${DEFAULT-VALUE}).")
     String amp;
+    @Option(names = "--rounds", defaultValue = "1", description = {"With --compare-python: N paired rounds (Java, then Python,",
+            "N times) and the median of the per-round ratios, against machine drift (default: ${DEFAULT-VALUE})."})
+    int rounds;
     @Option(names = "--json", paramLabel = "FILE", description = "Write the result as JSON.")
     Path json;
     @Spec CommandSpec spec;
@@ -113,41 +116,20 @@ public final class BenchSpeed implements Callable<Integer> {
         this.ampMode = ampMode;
         Natives.setThreads(threads);
         PrintWriter out = spec.commandLine().getOut();
+        if (rounds < 1) throw new UserError("bench speed: --rounds must be >= 1, found " + rounds);
+        if (rounds > 1 && !comparePython) throw new UserError("bench speed: --rounds applies with --compare-python only");
         double[] loadBefore = SpeedBench.loadAverage();
-        Measured java;
-        try {
-            java = switch (family) {
-                case "t-revsnn" -> trevsnn(out);
-                case "revsnn" -> fromCase(out, RevSNNSpeed.run(model == null ? "revsresnet21" : model, classes,
-                        timeSteps == null ? 4 : timeSteps, heads, !plain, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
-                default -> fromCase(out, MpisSpeed.run(model == null ? "cifar-small" : model, timeSteps,
-                        gradient == null ? "one-step" : gradient, batch, steps, warmup), List.of());
-            };
-        } catch (IllegalArgumentException e) {
-            throw new UserError(e.getMessage());
+        // paired rounds: each Java measurement is followed by the Python one, so both see the same machine state
+        List<Measured> javas = new ArrayList<>();
+        List<Map<String, Object>> pys = new ArrayList<>();
+        for (int r = 0; r < rounds; r++) {
+            if (rounds > 1) out.printf("-- round %d of %d%n", r + 1, rounds);
+            javas.add(measureJava(out));
+            if (comparePython) pys.add(measurePython(out, script, javas.get(r)));
         }
-        out.println("java   train step " + java.step().format());
-        out.println("java   inference  " + java.inference().format());
-        out.println("java   step phases (median s): " + phases(java.phases()));
-        out.println("java   " + throughput(batch, java.step().median(), java.inference().median(), java.fields().get("cuda_memory")));
-        out.flush();
-        Map<String, Object> py = null;
-        if (comparePython) {
-            List<String> args = new ArrayList<>(List.of("--family", family, "--ref-dir", refDir.toString(), "--batch",
-                    Integer.toString(batch), "--threads", Integer.toString(threads), "--steps", Integer.toString(steps),
-                    "--warmup", Integer.toString(warmup)));
-            args.addAll(java.pythonArgs());
-            py = ReferenceProcess.run(python, script, args, threads);
-            out.printf("python train step median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)  [%s]%n",
-                    num(py, "python_step_s"), num(py, "python_step_min_s"), num(py, "python_step_max_s"),
-                    num(py, "python_step_q1_s"), num(py, "python_step_q3_s"), versions(py));
-            out.printf("python inference  median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)%n",
-                    num(py, "python_infer_s"), num(py, "python_infer_min_s"), num(py, "python_infer_max_s"),
-                    num(py, "python_infer_q1_s"), num(py, "python_infer_q3_s"));
-            if (py.get("python_phases") instanceof Map<?, ?> pp)
-                out.println("python step phases (median s): " + phases(pp));
-            out.println("python " + throughput(batch, num(py, "python_step_s"), num(py, "python_infer_s"), py.get("cuda_memory")));
-        }
+        int pick = medianRound(javas, pys);
+        Measured java = javas.get(pick);
+        Map<String, Object> py = comparePython ? pys.get(pick) : null;
         double[] loadAfter = SpeedBench.loadAverage();
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("java_step_s", java.step().median());
@@ -165,6 +147,18 @@ public final class BenchSpeed implements Callable<Integer> {
         if (py != null) {
             res.put("python_train_img_per_s", batch / num(py, "python_step_s"));
             res.put("python_infer_img_per_s", batch / num(py, "python_infer_s"));
+        }
+        if (rounds > 1) {
+            List<Map<String, Object>> rr = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("java_step_s", javas.get(r).step().median());
+                m.put("python_step_s", num(pys.get(r), "python_step_s"));
+                m.put("ratio", javas.get(r).step().median() / num(pys.get(r), "python_step_s"));
+                rr.add(m);
+            }
+            res.put("rounds", rr);
+            res.put("median_round", pick + 1);
         }
         res.put("java_step", spread(java.step()));
         res.put("java_infer", spread(java.inference()));
@@ -187,7 +181,13 @@ public final class BenchSpeed implements Callable<Integer> {
         res.put("warmup", warmup);
         res.put("device", dev.toString());
         res.put("amp", ampMode.key);
-        if (py != null)
+        if (py != null && rounds > 1) {
+            StringBuilder sb = new StringBuilder();
+            for (int r = 0; r < rounds; r++)
+                sb.append(r == 0 ? "" : ", ").append(String.format("%.3f", javas.get(r).step().median() / num(pys.get(r), "python_step_s")));
+            out.printf("ratio java/python per round: %s; median (round %d): train step %.3f, inference %.3f (load average %s -> %s)%n",
+                    sb, pick + 1, (Double) res.get("ratio"), (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
+        } else if (py != null)
             out.printf("ratio java/python: train step %.3f, inference %.3f (load average %s -> %s)%n", (Double) res.get("ratio"),
                     (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
         else
@@ -198,6 +198,57 @@ public final class BenchSpeed implements Callable<Integer> {
         }
         out.flush();
         return ExitCodes.OK;
+    }
+
+    /** The Java side of one round, printed. */
+    private Measured measureJava(PrintWriter out) throws IOException {
+        Measured java;
+        try {
+            java = switch (family) {
+                case "t-revsnn" -> trevsnn(out);
+                case "revsnn" -> fromCase(out, RevSNNSpeed.run(model == null ? "revsresnet21" : model, classes,
+                        timeSteps == null ? 4 : timeSteps, heads, !plain, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
+                default -> fromCase(out, MpisSpeed.run(model == null ? "cifar-small" : model, timeSteps,
+                        gradient == null ? "one-step" : gradient, batch, steps, warmup), List.of());
+            };
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
+        out.println("java   train step " + java.step().format());
+        out.println("java   inference  " + java.inference().format());
+        out.println("java   step phases (median s): " + phases(java.phases()));
+        out.println("java   " + throughput(batch, java.step().median(), java.inference().median(), java.fields().get("cuda_memory")));
+        out.flush();
+        return java;
+    }
+
+    /** The reference's side of one round ({@code tools/bench_reference.py}), printed. */
+    private Map<String, Object> measurePython(PrintWriter out, Path script, Measured java) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("--family", family, "--ref-dir", refDir.toString(), "--batch",
+                Integer.toString(batch), "--threads", Integer.toString(threads), "--steps", Integer.toString(steps),
+                "--warmup", Integer.toString(warmup)));
+        args.addAll(java.pythonArgs());
+        Map<String, Object> py = ReferenceProcess.run(python, script, args, threads);
+        out.printf("python train step median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)  [%s]%n",
+                num(py, "python_step_s"), num(py, "python_step_min_s"), num(py, "python_step_max_s"),
+                num(py, "python_step_q1_s"), num(py, "python_step_q3_s"), versions(py));
+        out.printf("python inference  median %.4f s (min %.4f, max %.4f, IQR %.4f..%.4f)%n",
+                num(py, "python_infer_s"), num(py, "python_infer_min_s"), num(py, "python_infer_max_s"),
+                num(py, "python_infer_q1_s"), num(py, "python_infer_q3_s"));
+        if (py.get("python_phases") instanceof Map<?, ?> pp)
+            out.println("python step phases (median s): " + phases(pp));
+        out.println("python " + throughput(batch, num(py, "python_step_s"), num(py, "python_infer_s"), py.get("cuda_memory")));
+        out.flush();
+        return py;
+    }
+
+    /** Index of the round whose Java/Python ratio is the median (the lower middle one for an even count); 0 without Python. */
+    static int medianRound(List<Measured> javas, List<Map<String, Object>> pys) {
+        if (pys.isEmpty()) return 0;
+        List<Integer> idx = new ArrayList<>();
+        for (int r = 0; r < javas.size(); r++) idx.add(r);
+        idx.sort(java.util.Comparator.comparingDouble(r -> javas.get(r).step().median() / num(pys.get(r), "python_step_s")));
+        return idx.get((idx.size() - 1) / 2);
     }
 
     /** One-line errors for flags that do not apply to the chosen family. */

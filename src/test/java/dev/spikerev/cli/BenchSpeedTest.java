@@ -140,6 +140,8 @@ class BenchSpeedTest {
         assertOneLineError(List.of("--family", "mpis", "--gradient", "implicit", "--compare-python", "--ref-dir", "x"),
                 "only has the one-step gradient");
         assertOneLineError(List.of("--family", "revsnn", "--model", "revsformer-2-36", "--heads", "5"), "divisible");
+        assertOneLineError(List.of("--rounds", "2"), "--rounds applies with --compare-python only");
+        assertOneLineError(List.of("--rounds", "0"), "--rounds must be >= 1, found 0");
     }
 
     private static void assertOneLineError(List<String> flags, String expected) {
