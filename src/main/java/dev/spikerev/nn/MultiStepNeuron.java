@@ -165,15 +165,11 @@ public abstract class MultiStepNeuron extends SpikeModule {
     /** Hooks registered by forwards whose backward has not run yet (a hook collected before it fires would crash). */
     private static final Set<BpttHook> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
 
-    /** The gradient handle returned by the last hook call (see {@link BpttHook#call}). */
-    private static Tensor lastReturned;
-
     /** Hooks that have fired; their native objects are freed at the next hook call (not while one is running). */
     private static final java.util.List<BpttHook> FIRED = new java.util.ArrayList<>();
 
-    private static void releaseLastReturned() {
+    private static void releaseFired() {
         synchronized (PENDING) {
-            if (lastReturned != null) { lastReturned.close(); lastReturned = null; }
             for (BpttHook h : FIRED) h.releaseReference();
             FIRED.clear();
         }
@@ -188,7 +184,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
             for (BpttHook h : PENDING) { h.release(); FIRED.add(h); }
             PENDING.clear();
         }
-        releaseLastReturned();
+        releaseFired();
     }
 
     /**
@@ -212,7 +208,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
         }
 
         @Override public TensorBase call(TensorBase grad) {
-            releaseLastReturned();
+            releaseFired();
             try (PointerScope scope = new PointerScope()) {
                 if (sg == null) throw new IllegalStateException("neuron backward ran twice or after discardPendingHooks()");
                 Tensor g = new Tensor(grad);
@@ -232,11 +228,12 @@ public abstract class MultiStepNeuron extends SpikeModule {
                     }
                 }
                 if (rx != 1.0) gx.mul_(new Scalar(rx));
-                // autograd keeps its own reference to what the hook returns; this handle is dropped at the next hook call
-                // (not at the end of the step: the gradients of every neuron would then pile up during backward)
-                gx.retainReference(); // outlives this scope (PointerScope.detach would free it)
-                synchronized (PENDING) { lastReturned = gx; }
-                return gx;
+                // hand the result back without a Java handle left on it: rebind the hook's argument (autograd's own
+                // copy of this gradient, replaced by the result anyway) and let this scope drop gx. A Java handle
+                // still holding it kept its use count above 1, which stops autograd from accumulating into it in place
+                // (measured: RevSResNet21 reversible peak +5 MiB per image)
+                grad.put(gx);
+                return grad;
             } finally {
                 release();
                 synchronized (PENDING) {
