@@ -260,12 +260,15 @@ public final class ReversibleSequence {
                             + "backpropagate through a ReversibleSequence output once per apply()");
                 Tensor g = new Tensor(grad);
                 Tensor dx = backwardAll(y, g, layout);
+                g.close();
                 if (inputGrad) {
-                    g.close();
-                    return dx;
+                    // returned by rebinding the hook's argument (autograd's copy of this gradient, replaced by the result
+                    // anyway): no Java handle stays on dx, so autograd may accumulate into it in place and frees it
+                    // as soon as it is used, not when the training step's scope closes
+                    grad.put(dx);
                 }
                 dx.close();
-                return g; // flows into the 1-element anchor leaf only
+                return grad; // with the anchor leaf: the incoming gradient, which flows into the 1-element leaf only
             } finally {
                 release();
                 pending.remove(this);

@@ -123,7 +123,9 @@ public final class SurrogateSpike {
             sgx.close(); g.close();
             release();
             PENDING.remove(this);
-            return r;
+            grad.put(r); // no Java handle left on the result (see MultiStepNeuron's hook)
+            r.close();
+            return grad;
         }
 
         void release() {
