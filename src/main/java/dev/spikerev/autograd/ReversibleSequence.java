@@ -261,12 +261,7 @@ public final class ReversibleSequence {
                 Tensor g = new Tensor(grad);
                 Tensor dx = backwardAll(y, g, layout);
                 g.close();
-                if (inputGrad) {
-                    // returned by rebinding the hook's argument (autograd's copy of this gradient, replaced by the result
-                    // anyway): no Java handle stays on dx, so autograd may accumulate into it in place and frees it
-                    // as soon as it is used, not when the training step's scope closes
-                    grad.put(dx);
-                }
+                if (inputGrad) return Hooks.handBack(grad, dx);
                 dx.close();
                 return grad; // with the anchor leaf: the incoming gradient, which flows into the 1-element leaf only
             } finally {

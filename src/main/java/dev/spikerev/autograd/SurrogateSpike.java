@@ -123,9 +123,7 @@ public final class SurrogateSpike {
             sgx.close(); g.close();
             release();
             PENDING.remove(this);
-            grad.put(r); // no Java handle left on the result (see MultiStepNeuron's hook)
-            r.close();
-            return grad;
+            return Hooks.handBack(grad, r);
         }
 
         void release() {

@@ -1,5 +1,6 @@
 package dev.spikerev.nn;
 
+import dev.spikerev.autograd.Hooks;
 import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.tensor.Scopes;
 import java.util.Collections;
@@ -95,15 +96,6 @@ public abstract class MultiStepNeuron extends SpikeModule {
         if (xSeq.dim() < 2)
             throw new IllegalArgumentException("multi-step neuron expects [T, N, ...], found a " + xSeq.dim() + "-d tensor");
         Tensor s = Scopes.keepOne(() -> run(xSeq));
-        if (hookArgs != null) {
-            BpttHook hook = new BpttHook(hookArgs[0], hookArgs[1], hookArgs[2], dHdX(), dHdV(), vReset != null && detachReset);
-            hookArgs = null;
-            // a hook freed before its backward runs would crash it, and this forward may run in a block's short scope:
-            // the hook holds its own reference, dropped after it has fired (at the next hook call) or on discard
-            hook.retainReference();
-            PENDING.add(hook);
-            s.register_hook(hook);
-        }
         if (recording) {
             try (NoGradGuard ng = new NoGradGuard()) {
                 Tensor m = s.to(org.bytedeco.pytorch.global.torch.ScalarType.Double).mean();
@@ -150,17 +142,11 @@ public abstract class MultiStepNeuron extends SpikeModule {
         xd.close();
         out.add_(spikes);
         spikes.close();
-        // the hook object itself is made by forward(), in the caller's pointer scope (this one closes on return)
-        Tensor outD = out.detach();
-        hookArgs = new Tensor[]{sg, dvdh, outD};
-        sg.retainReference();
-        if (dvdh != null) dvdh.retainReference();
-        outD.retainReference();
+        BpttHook hook = new BpttHook(sg, dvdh, out.detach(), dHdX(), dHdV(), vReset != null && detachReset);
+        PENDING.add(hook);
+        out.register_hook(hook);
         return out;
     }
-
-    /** What {@link #run} leaves for the backward hook of its output: {sg, dV/dH or null, spikes}, retained. */
-    private Tensor[] hookArgs;
 
     /** Hooks registered by forwards whose backward has not run yet (a hook collected before it fires would crash). */
     private static final Set<BpttHook> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
@@ -205,6 +191,13 @@ public abstract class MultiStepNeuron extends SpikeModule {
             this.rx = rx;
             this.k = k;
             this.oneMinusS = oneMinusS;
+            // this runs in a short pointer scope (a block's, or run()'s own): the hook keeps its tensors and itself
+            // alive until it has fired (a hook freed before its backward would crash it); released by release() and
+            // releaseFired()
+            sg.retainReference();
+            if (dvdh != null) dvdh.retainReference();
+            spikes.retainReference();
+            retainReference();
         }
 
         @Override public TensorBase call(TensorBase grad) {
@@ -228,12 +221,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
                     }
                 }
                 if (rx != 1.0) gx.mul_(new Scalar(rx));
-                // hand the result back without a Java handle left on it: rebind the hook's argument (autograd's own
-                // copy of this gradient, replaced by the result anyway) and let this scope drop gx. A Java handle
-                // still holding it kept its use count above 1, which stops autograd from accumulating into it in place
-                // (measured: RevSResNet21 reversible peak +5 MiB per image)
-                grad.put(gx);
-                return grad;
+                return Hooks.handBack(grad, gx);
             } finally {
                 release();
                 synchronized (PENDING) {
