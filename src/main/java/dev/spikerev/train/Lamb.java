@@ -134,12 +134,9 @@ public final class Lamb extends Optimizer {
                 ps.add(p);
                 gs.add(grad);
             }
-            long numel = 0;
-            for (Tensor p : ps) numel += p.numel();
             // flat: a few ops over the whole group (wins where per-op overhead dominates: small tensors, and CUDA, where
             // each op is a kernel launch); per parameter: each tensor's work stays in cache (wins for large CPU tensors)
-            boolean flat = !group.getBool("caution") && !ps.isEmpty()
-                    && (ps.get(0).is_cuda() || numel <= FLAT_MAX_MEAN_NUMEL * ps.size());
+            boolean flat = !group.getBool("caution") && !ps.isEmpty() && flatSuits(idx, ps);
             if (!flat) {
                 Consts c = new Consts(beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
                 for (int k = 0; k < ps.size(); k++) perParam(group, ps.get(k), gs.get(k), stateOf(idx.get(k)), clip, c);
@@ -259,6 +256,17 @@ public final class Lamb extends Optimizer {
 
     /** Groups whose mean tensor size is at most this run {@link #flat} on the CPU. */
     static final long FLAT_MAX_MEAN_NUMEL = 1 << 16;
+
+    /** Whether the parameters {@code idx} suit {@link #flat}; decided once per parameter set (not one JNI size query per tensor per step). */
+    private boolean flatSuits(List<Integer> idx, List<Tensor> ps) {
+        return flatSuits.computeIfAbsent(List.copyOf(idx), k -> {
+            long numel = 0;
+            for (Tensor p : ps) numel += p.numel();
+            return ps.get(0).is_cuda() || numel <= FLAT_MAX_MEAN_NUMEL * ps.size();
+        });
+    }
+
+    private final Map<List<Integer>, Boolean> flatSuits = new HashMap<>();
 
     /** The step's constants as Scalars, made once per group (each Scalar is a native allocation). */
     private static final class Consts {
