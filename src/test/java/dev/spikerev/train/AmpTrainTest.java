@@ -26,15 +26,19 @@ class AmpTrainTest {
     @TempDir Path tmp;
 
     Path config(Path data) throws Exception {
-        Path cfg = tmp.resolve("tiny.yaml");
+        return tinyConfig(tmp.resolve("tiny.yaml"), data, "{epochs: 3, max_steps_per_epoch: 4, clip_grad: 0.02, seed: 3, threads: 1}");
+    }
+
+    /** A tiny reversible T-RevSNN on MNIST files in {@code data} (Lamb, constant lr), with the given {@code train:} map. */
+    static Path tinyConfig(Path cfg, Path data, String train) throws Exception {
         Files.writeString(cfg, """
                 family: t-revsnn
                 model: {channels: [4, 8, 8, 8], num_subnet: 4, kernel_size: 3, num_classes: 10, save_memory: true, in_chans: 1, img_size: 32}
                 data: {dataset: mnist, root: "%s", download: false, batch_size: 16, eval_batch_size: 32, workers: 1, pad: 2, mean: [0.1307], std: [0.3081]}
                 optimizer: {name: lamb, lr: 0.01}
                 schedule: {name: constant}
-                train: {epochs: 3, max_steps_per_epoch: 4, clip_grad: 0.02, seed: 3, threads: 1}
-                """.formatted(data.toString().replace("\\", "/")));
+                train: %s
+                """.formatted(data.toString().replace("\\", "/"), train));
         return cfg;
     }
 

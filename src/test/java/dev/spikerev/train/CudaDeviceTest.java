@@ -43,16 +43,8 @@ class CudaDeviceTest {
     }
 
     Path config(Path data) throws Exception {
-        Path cfg = tmp.resolve("tiny.yaml");
-        Files.writeString(cfg, """
-                family: t-revsnn
-                model: {channels: [4, 8, 8, 8], num_subnet: 4, kernel_size: 3, num_classes: 10, save_memory: true, in_chans: 1, img_size: 32}
-                data: {dataset: mnist, root: "%s", download: false, batch_size: 16, eval_batch_size: 32, workers: 1, pad: 2, mean: [0.1307], std: [0.3081]}
-                optimizer: {name: lamb, lr: 0.01}
-                schedule: {name: constant}
-                train: {epochs: 2, max_steps_per_epoch: 4, clip_grad: 0.02, ema: true, ema_decay: 0.9, seed: 3, threads: 2}
-                """.formatted(data.toString().replace("\\", "/")));
-        return cfg;
+        return AmpTrainTest.tinyConfig(tmp.resolve("tiny.yaml"), data,
+                "{epochs: 2, max_steps_per_epoch: 4, clip_grad: 0.02, ema: true, ema_decay: 0.9, seed: 3, threads: 2}");
     }
 
     Trainer.Result train(Path cfg, String name, String... overrides) {
@@ -62,10 +54,6 @@ class CudaDeviceTest {
         Trainer.Result r = assertDoesNotThrow(() -> new Trainer(c, new PrintStream(new ByteArrayOutputStream()), false).run());
         assertTrue(r.completed(), name + ": " + r.message());
         return r;
-    }
-
-    static double[] trainLosses(Path run) throws Exception {
-        return AmpTrainTest.trainLosses(run);
     }
 
     /** Keys grouped by shared storage (alias groups), from a loaded checkpoint's model state. */
@@ -90,7 +78,7 @@ class CudaDeviceTest {
         // default; with it, spikes flip and the first-epoch loss differed by 1.1 % on an H200)
         Devices.strictFloat32();
         Trainer.Result gpu = train(cfg, "gpu", "train.device=cuda:0");
-        double[] lc = trainLosses(cpu.runDir()), lg = trainLosses(gpu.runDir());
+        double[] lc = AmpTrainTest.trainLosses(cpu.runDir()), lg = AmpTrainTest.trainLosses(gpu.runDir());
         assertEquals(lc[0], lg[0], 1e-2 * lc[0], "float32 first-epoch loss on cuda vs cpu: " + lc[0] + " vs " + lg[0]);
 
         Map<?, ?> ckc = (Map<?, ?>) TorchFile.load(cpu.runDir().resolve("last.pth"));
@@ -126,7 +114,7 @@ class CudaDeviceTest {
         Path cfg = config(data);
         for (String amp : new String[]{"bf16", "fp16"}) {
             Trainer.Result r = train(cfg, amp, "train.device=cuda:0", "train.amp=" + amp);
-            for (double l : trainLosses(r.runDir())) assertTrue(Double.isFinite(l), amp + " loss " + l);
+            for (double l : AmpTrainTest.trainLosses(r.runDir())) assertTrue(Double.isFinite(l), amp + " loss " + l);
             Map<?, ?> ck = (Map<?, ?>) TorchFile.load(r.runDir().resolve("last.pth"));
             Object scaler = ((Map<?, ?>) ck.get("spikerev")).get("scaler");
             if (amp.equals("fp16")) assertTrue(scaler instanceof Map<?, ?> m && m.get("scale") instanceof Number, "fp16 saves the scaler: " + scaler);
