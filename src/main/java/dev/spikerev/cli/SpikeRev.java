@@ -56,6 +56,7 @@ public final class SpikeRev implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        dev.spikerev.tensor.Natives.configureAllocator(); // before any JavaCPP class loads
         PrintWriter out = new PrintWriter(System.out, true);
         PrintWriter err = new PrintWriter(System.err, true);
         int rc = commandLine(out, err).execute(args);
