@@ -234,6 +234,7 @@ public final class MemoryBench {
      */
     public static Row mpisRow(String model, String variant, int t, int batch, int reps) {
         MpisConfig c = mpisConfig(model, t);
+        c = c.withOptions(c.options().withSimulateAllSteps(true)); // memory with the reference's whole simulation
         FamilyModel m;
         switch (variant) {
             case "one-step": m = new MpisModel(c.withOptions(c.options().withGradient(MpisConfig.Gradient.ONE_STEP))); break;

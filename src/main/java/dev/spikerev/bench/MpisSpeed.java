@@ -22,8 +22,11 @@ import static org.bytedeco.pytorch.global.torch.*;
 public final class MpisSpeed {
     private MpisSpeed() {}
 
-    /** The preset at {@code t} time steps (null: the preset's own T) with the gradient mode {@code gradient}. */
-    public static MpisConfig config(String model, Integer t, String gradient) {
+    /**
+     * The preset at {@code t} time steps (null: the preset's own T) with the gradient mode {@code gradient};
+     * {@code allSteps}: also run the simulation steps the first-step read-out never reads, as the reference does.
+     */
+    public static MpisConfig config(String model, Integer t, String gradient, boolean allSteps) {
         if (!MemoryBench.MPIS_MODELS.contains(model))
             throw new IllegalArgumentException("bench speed: unknown mpis model '" + model + "' (available: "
                     + String.join(", ", MemoryBench.MPIS_MODELS) + ")");
@@ -35,7 +38,7 @@ public final class MpisSpeed {
         if (t != null && t < 1) throw new IllegalArgumentException("--T must be >= 1, found " + t);
         MpisConfig c = MemoryBench.mpisPreset(model);
         if (t != null) c = c.withTimeStep(t);
-        return c.withOptions(c.options().withGradient(g));
+        return c.withOptions(c.options().withGradient(g).withSimulateAllSteps(allSteps));
     }
 
     /** The reference constructor arguments ({@code cfg['MODEL']} names, as in fixtures' meta.json) of {@code c}. */
@@ -77,9 +80,9 @@ public final class MpisSpeed {
     }
 
     /** Builds the model ({@code manual_seed(0)}), a random batch and times it with {@link StepTimer}. */
-    public static SpeedCase run(String model, Integer t, String gradient, int batch, int steps, int warmup) {
+    public static SpeedCase run(String model, Integer t, String gradient, boolean allSteps, int batch, int steps, int warmup) {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, found " + batch);
-        MpisConfig c = config(model, t, gradient);
+        MpisConfig c = config(model, t, gradient, allSteps);
         manual_seed(0);
         MpisModel m = new MpisModel(c);
         boolean neuro = c.kind() == MpisConfig.Kind.NEURO;

@@ -69,6 +69,9 @@ public final class BenchSpeed implements Callable<Integer> {
     Integer heads;
     @Option(names = "--gradient", description = "mpis: one-step (the reference's, default) or implicit.")
     String gradient;
+    @Option(names = "--simulate-all-steps", description = {"mpis: also run the simulation steps 1..T-1, which the reference",
+            "runs but its first-step read-out never reads (like-for-like timing; default: skipped, identical outputs)."})
+    boolean simulateAllSteps;
     @Option(names = "--plain", description = "t-revsnn / revsnn: plain autograd (BPTT) instead of the reversible backward.")
     boolean plain;
     @Option(names = "--compare-python", description = "Also run tools/bench_reference.py with the same settings.")
@@ -209,7 +212,7 @@ public final class BenchSpeed implements Callable<Integer> {
                 case "revsnn" -> fromCase(out, RevSNNSpeed.run(model == null ? "revsresnet21" : model, classes,
                         timeSteps == null ? 4 : timeSteps, heads, !plain, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
                 default -> fromCase(out, MpisSpeed.run(model == null ? "cifar-small" : model, timeSteps,
-                        gradient == null ? "one-step" : gradient, batch, steps, warmup), List.of());
+                        gradient == null ? "one-step" : gradient, simulateAllSteps, batch, steps, warmup), List.of());
             };
         } catch (IllegalArgumentException e) {
             throw new UserError(e.getMessage());
@@ -259,6 +262,7 @@ public final class BenchSpeed implements Callable<Integer> {
         if (trev && matched("--T")) throw new UserError("bench speed: --T applies to --family revsnn and mpis only");
         if (!family.equals("revsnn") && matched("--heads")) throw new UserError("bench speed: --heads applies to --family revsnn only");
         if (!family.equals("mpis") && matched("--gradient")) throw new UserError("bench speed: --gradient applies to --family mpis only");
+        if (!family.equals("mpis") && simulateAllSteps) throw new UserError("bench speed: --simulate-all-steps applies to --family mpis only");
         if (family.equals("mpis") && plain)
             throw new UserError("bench speed: --plain does not apply to mpis (use --gradient one-step|implicit)");
         if (family.equals("mpis") && matched("--classes"))
@@ -305,8 +309,10 @@ public final class BenchSpeed implements Callable<Integer> {
     }
 
     private Measured fromCase(PrintWriter out, SpeedCase c, List<String> extraArgs) throws IOException {
-        out.printf("%s %s batch %d T %d threads %d backward %s, %d warm-up + %d measured%n", c.family(), c.model(), c.batch(),
-                c.timeSteps(), threads, c.variant(), warmup, steps);
+        boolean mpis = c.family().equals("mpis");
+        out.printf("%s %s batch %d T %d threads %d backward %s%s, %d warm-up + %d measured%n", c.family(), c.model(), c.batch(),
+                c.timeSteps(), threads, c.variant(), !mpis ? "" : simulateAllSteps ? ", all T simulation steps (the reference's work)"
+                        : ", simulation steps 1..T-1 skipped (unread; Python runs them)", warmup, steps);
         Map<String, Double> ph = new LinkedHashMap<>();
         ph.put("forward_loss_s", c.timing().phases().forwardLoss().median());
         ph.put("backward_s", c.timing().phases().backward().median());
@@ -317,7 +323,8 @@ public final class BenchSpeed implements Callable<Integer> {
         f.put("T", c.timeSteps());
         f.put("img", 32);
         f.put("classes", c.constructor().get("num_classes"));
-        f.put(c.family().equals("mpis") ? "gradient" : "backward", c.variant());
+        f.put(mpis ? "gradient" : "backward", c.variant());
+        if (mpis) f.put("simulate_all_steps", simulateAllSteps);
         f.put("constructor", c.constructor());
         f.put("optimizer", c.optimizer());
         List<String> args = new ArrayList<>(List.of("--model", c.model(), "--ctor", new ObjectMapper().writeValueAsString(c.constructor())));

@@ -99,10 +99,19 @@ class BenchSpeedTest {
         assertSpeedShape(m, "mpis", 2);
         assertEquals(4, m.get("T"), "the fixture's T");
         assertEquals("one-step", m.get("gradient"));
+        assertEquals(false, m.get("simulate_all_steps"), "default: the unread simulation steps are skipped");
+        assertTrue(r.out().contains("simulation steps 1..T-1 skipped"), r.out());
         @SuppressWarnings("unchecked") Map<String, Object> c = (Map<String, Object>) m.get("constructor");
         assertEquals("static", c.get("kind"));
         assertEquals(24, c.get("c_s3"));
         assertEquals(16, c.get("fusion_channels"));
+        assertFalse(c.containsKey("simulate_all_steps"), "the reference's constructor takes no such argument");
+
+        r = CliRun.of("bench", "speed", "--family", "mpis", "--model", "cifar-fixture", "--batch", "2", "--simulate-all-steps",
+                "--steps", "2", "--warmup", "1", "--threads", "1", "--json", json.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertEquals(true, read(json).get("simulate_all_steps"));
+        assertTrue(r.out().contains("all T simulation steps"), r.out());
     }
 
     @Test
@@ -133,6 +142,7 @@ class BenchSpeedTest {
         assertOneLineError(List.of("--family", "revsnn", "--model", "resnet18"), "revsresnet21, revsresnet37");
         assertOneLineError(List.of("--family", "mpis", "--model", "cifar"), "cifar-fixture, cifar-small");
         assertOneLineError(List.of("--family", "revsnn", "--gradient", "implicit"), "--gradient applies to --family mpis only");
+        assertOneLineError(List.of("--family", "revsnn", "--simulate-all-steps"), "--simulate-all-steps applies to --family mpis only");
         assertOneLineError(List.of("--family", "mpis", "--gradient", "bptt"), "one-step, implicit");
         assertOneLineError(List.of("--family", "mpis", "--plain"), "--plain does not apply to mpis");
         assertOneLineError(List.of("--family", "revsnn", "--img", "64"), "--img applies to --family t-revsnn only");

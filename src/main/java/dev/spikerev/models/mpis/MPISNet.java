@@ -85,6 +85,8 @@ public class MPISNet extends SpikeModule {
     final Tensor vthT, lamT;
 
     private Tensor[] injectedMasks;
+    /** Time steps the last simulation ran (T, or 1 when the unread steps were skipped). */
+    int simulatedSteps;
     private Tensor[] lastEquilibrium;
     private Tape tape;
     private final Broyden.Result[] lastSolve = new Broyden.Result[2];
@@ -486,7 +488,10 @@ public class MPISNet extends SpikeModule {
         SNNFunc.Stream[] s = snnFunc.streams;
         int tt = config.timeStep();
         boolean rate = config.options().readout() == MpisConfig.Readout.WEIGHTED_RATE;
-        boolean all = rate || config.options().simulateAllSteps();
+        // the first-step read-out reads nothing of steps 1..T-1 (and they change no state): run them only when asked,
+        // for the weighted-rate read-out, or for an energy meter, which must see every step the model would run
+        boolean all = rate || config.options().simulateAllSteps() || dev.spikerev.nn.OpCounter.active();
+        simulatedSteps = all ? tt : 1;
         // state: v[k*3 + l] (k stream, l layer) at 0..5, last-layer spikes at 6..7, rate accumulators at 8..9
         Tensor[] state = Scopes.keep(() -> {
             Tensor[] x = currents.apply(0);

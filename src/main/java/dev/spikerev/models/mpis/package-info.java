@@ -7,7 +7,9 @@
  * ({@link dev.spikerev.models.mpis.MpisConfig.Options}, snake_case in YAML/meta {@code mpis_options}):
  * {@code gradient: one-step | implicit}, {@code readout: first-step | weighted-rate},
  * {@code unit_leak: reject | count}, {@code simulate_all_steps}, {@code strict_reference}, {@code broyden_eps},
- * {@code broyden_rtol}. Defaults reproduce the reference.
+ * {@code broyden_rtol}. Defaults reproduce the reference's numbers; {@code simulate_all_steps: false} (default) skips the
+ * simulation steps 1..T−1 that the reference runs but its first-step read-out never reads (identical outputs, T-fold
+ * less simulation; {@code true} does the reference's work, e.g. for like-for-like timing).
  *
  * <p>State dicts: {@link dev.spikerev.nn.StateDictIO} (PyTorch order, aliases listed under every path);
  * {@link dev.spikerev.models.mpis.MPISNet#namedParameters()} / {@code uniqueParameters()} give live handles (grads,

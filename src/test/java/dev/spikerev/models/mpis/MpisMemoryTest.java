@@ -70,7 +70,7 @@ class MpisMemoryTest {
         manual_seed(0);
         Map<String, Object> c = new java.util.LinkedHashMap<>(Map.of("kind", "static", "c_in", 3, "c_hidden", 32, "c_s1", 64,
                 "c_s2", 64, "c_s3", 128, "h_hidden", 4, "w_hidden", 4, "num_classes", 10, "time_step", Integer.parseInt(args[1])));
-        MPISNet net = new MPISNet(MpisConfig.fromConstructor(c, Map.of("gradient", args[0])));
+        MPISNet net = new MPISNet(MpisConfig.fromConstructor(c, Map.of("gradient", args[0], "simulate_all_steps", true)));
         net.train(true);
         Tensor x = randn(16, 3, 32, 32), y = randint(10, new long[]{16}, new org.bytedeco.pytorch.TensorOptions(ScalarType.Long));
         step(net, x, y);
