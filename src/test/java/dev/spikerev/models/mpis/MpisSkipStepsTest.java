@@ -43,7 +43,7 @@ class MpisSkipStepsTest {
         }
         Map<String, Tensor> state = new LinkedHashMap<>();
         StateDictIO.stateDict(m.net()).forEach((k, v) -> state.put(k, v.clone()));
-        return new Run(out[0].detach(), out[1].detach(), grads, state, m.net().simulatedSteps);
+        return new Run(out[0].detach(), out[1].detach(), grads, state, m.net().simulatedSteps());
     }
 
     @ParameterizedTest
