@@ -148,7 +148,7 @@ final class TorchWriter {
     }
 
     private void global(String module, String name) {
-        if (!Unpickler.allowed(module, name))
+        if (!PickleGlobals.allowed(module, name))
             throw unsupported("global '" + module + "." + name + "' (not on the reader's allowlist)");
         String key = module + "\n" + name;
         Integer m = globalMemo.get(key);

@@ -8,7 +8,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -45,22 +44,6 @@ final class Unpickler {
         Tensor create(StorageRef ref, long offset, long[] size, long[] stride);
     }
 
-    /** numpy.dtype as needed to decode a numpy scalar. */
-    static final class NumpyDType {
-        final char kind;
-        final int itemSize;
-        char byteOrder = '<';
-        NumpyDType(char kind, int itemSize) { this.kind = kind; this.itemSize = itemSize; }
-    }
-
-    private static final Set<String> REFERENCE_ONLY = Set.of("builtins.input");
-    private static final Set<String> CALLABLE = Set.of(
-            "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
-            "torch._utils._rebuild_parameter_with_state", "torch.nn.parameter.Parameter",
-            "collections.OrderedDict", "collections.Counter", "torch.Size", "torch.device",
-            "argparse.Namespace", "yacs.config.CfgNode", "builtins.set", "builtins.frozenset",
-            "_codecs.encode", "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar");
-
     private final byte[] in;
     private int pos;
     private final Limits limits;
@@ -91,7 +74,7 @@ final class Unpickler {
                 case '.' -> { // STOP
                     if (stack.isEmpty()) throw bad("pickle STOP with an empty stack");
                     Object result = stack.get(stack.size() - 1);
-                    new Validator(limits.maxNesting()).check(result);
+                    new PickleValidator(limits.maxNesting()).check(result);
                     return result;
                 }
                 case '}' -> push(new java.util.LinkedHashMap<Object, Object>()); // EMPTY_DICT
@@ -114,8 +97,8 @@ final class Unpickler {
                 }
                 case 'a' -> { Object v = pop(); listOf(top(), "APPEND").add(v); } // APPEND
                 case 'e' -> { List<Object> items = popMark(); listOf(top(), "APPENDS").addAll(items); } // APPENDS
-                case 0x90 -> { List<Object> items = popMark(); Set<Object> s = setOf(top()); for (Object o : items) s.add(hashable(o)); } // ADDITEMS
-                case 0x91 -> { List<Object> items = popMark(); Set<Object> s = new LinkedHashSet<>(); for (Object o : items) s.add(hashable(o)); push(s); } // FROZENSET
+                case 0x90 -> { List<Object> items = popMark(); Set<Object> s = setOf(top()); for (Object o : items) s.add(PickleGlobals.hashable(o)); } // ADDITEMS
+                case 0x91 -> { List<Object> items = popMark(); Set<Object> s = new LinkedHashSet<>(); for (Object o : items) s.add(PickleGlobals.hashable(o)); push(s); } // FROZENSET
                 case 0x85 -> push(tuple(java.util.Collections.singletonList(pop()))); // TUPLE1
                 case 0x86 -> { Object b = pop(), a = pop(); push(tuple(java.util.Arrays.asList(a, b))); } // TUPLE2
                 case 0x87 -> { Object c = pop(), b = pop(), a = pop(); push(tuple(java.util.Arrays.asList(a, b, c))); } // TUPLE3
@@ -135,14 +118,14 @@ final class Unpickler {
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
                 case 'N' -> push(null); // NONE
-                case 'c' -> { String module = line(); String name = line(); push(global(module, name)); } // GLOBAL
+                case 'c' -> { String module = line(); String name = line(); push(PickleGlobals.global(module, name)); } // GLOBAL
                 case 0x93 -> { // STACK_GLOBAL
                     Object name = pop(), module = pop();
                     if (!(module instanceof String m) || !(name instanceof String n)) throw bad("STACK_GLOBAL needs two strings");
-                    push(global(m, n));
+                    push(PickleGlobals.global(m, n));
                 }
-                case 'R' -> { Object args = pop(); Object fn = pop(); push(call(fn, args, "REDUCE")); } // REDUCE
-                case 0x81 -> { Object args = pop(); Object cls = pop(); push(call(cls, args, "NEWOBJ")); } // NEWOBJ
+                case 'R' -> { Object args = pop(); Object fn = pop(); push(PickleGlobals.call(fn, args, "REDUCE", this::rebuildTensor)); } // REDUCE
+                case 0x81 -> { Object args = pop(); Object cls = pop(); push(PickleGlobals.call(cls, args, "NEWOBJ", this::rebuildTensor)); } // NEWOBJ
                 case 'b' -> { Object state = pop(); build(top(), state); } // BUILD
                 case 'Q' -> push(persistentLoad(pop())); // BINPERSID
                 case 'q' -> memoPut(u8()); // BINPUT
@@ -279,149 +262,7 @@ final class Unpickler {
         return s;
     }
 
-    // ---- globals and calls ----------------------------------------------------------------------------
-
-    private static String py3Module(String module) {
-        return switch (module) {
-            case "__builtin__" -> "builtins";
-            case "copy_reg" -> "copyreg";
-            default -> module;
-        };
-    }
-
-    /** True if {@code module.name} (Python 3 spelling) is on the allowlist; the writer uses the same list. */
-    static boolean allowed(String module, String name) {
-        String q = module + "." + name;
-        return CALLABLE.contains(q) || REFERENCE_ONLY.contains(q)
-                || (module.equals("torch") && (DType.byStorageClass(name) != null || DType.byPythonName(name) != null));
-    }
-
-    /** Resolves a GLOBAL to an inert reference, refusing everything outside the allowlist. */
-    private PyObject global(String module, String name) {
-        module = py3Module(module);
-        if (!allowed(module, name))
-            throw bad("refusing global '" + module + "." + name + "' (not on the weights-only allowlist)");
-        return PyObject.reference(module, name);
-    }
-
-    private Object call(Object fnObj, Object argsObj, String op) {
-        if (!(fnObj instanceof PyObject fn) || !fn.isReference())
-            throw bad(op + " on a value that is not an allow-listed global");
-        if (!(argsObj instanceof PyTuple args)) throw bad(op + " arguments are not a tuple");
-        String q = fn.qualifiedName();
-        List<Object> a = args.items();
-        switch (q) {
-            case "torch._utils._rebuild_tensor_v2": return rebuildTensor(a);
-            case "torch._utils._rebuild_parameter":
-            case "torch._utils._rebuild_parameter_with_state":
-            case "torch.nn.parameter.Parameter":
-                if (a.isEmpty() || !(a.get(0) instanceof Tensor t)) throw bad(q + " without a tensor argument");
-                return t;
-            case "collections.OrderedDict": {
-                PyOrderedDict d = new PyOrderedDict();
-                if (a.size() == 1 && a.get(0) instanceof List<?> pairs) {
-                    for (Object p : pairs) {
-                        if (!(p instanceof PyTuple kv) || kv.size() != 2) throw bad("OrderedDict argument is not a list of pairs");
-                        d.put(hashable(kv.get(0)), kv.get(1));
-                    }
-                } else if (!a.isEmpty()) throw bad("unsupported OrderedDict arguments");
-                return d;
-            }
-            case "collections.Counter": {
-                PyObject c = PyObject.instance("collections", "Counter", PyTuple.of());
-                if (a.size() == 1 && a.get(0) instanceof Map<?, ?> m) c.items().putAll(m);
-                else if (!a.isEmpty()) throw bad("unsupported Counter arguments");
-                return c;
-            }
-            case "torch.Size": {
-                if (a.size() != 1 || !(a.get(0) instanceof PyTuple dims)) throw bad("torch.Size needs one tuple");
-                for (Object d : dims.items()) if (!(d instanceof Long)) throw bad("torch.Size with a non-integer dimension");
-                return dims;
-            }
-            case "torch.device":
-                for (Object o : a) if (!(o instanceof String || o instanceof Long)) throw bad("malformed torch.device arguments");
-                return PyObject.instance("torch", "device", args);
-            case "argparse.Namespace":
-            case "yacs.config.CfgNode":
-                if (!a.isEmpty() && !(a.size() == 1 && a.get(0) instanceof Map))
-                    throw bad("unsupported " + q + " arguments");
-                PyObject o = PyObject.instance(fn.module(), fn.name(), PyTuple.of());
-                if (a.size() == 1) o.items().putAll((Map<?, ?>) a.get(0));
-                return o;
-            case "builtins.set":
-            case "builtins.frozenset": {
-                Set<Object> s = new LinkedHashSet<>();
-                if (a.size() == 1 && a.get(0) instanceof List<?> l) for (Object x : l) s.add(hashable(x));
-                else if (a.size() == 1 && a.get(0) instanceof PyTuple t) for (Object x : t.items()) s.add(hashable(x));
-                else if (!a.isEmpty()) throw bad("unsupported " + q + " arguments");
-                return s;
-            }
-            case "_codecs.encode": {
-                if (a.size() != 2 || !(a.get(0) instanceof String s) || !(a.get(1) instanceof String enc))
-                    throw bad("_codecs.encode needs (str, encoding)");
-                if (enc.equals("latin1") || enc.equals("latin-1") || enc.equals("iso-8859-1")) {
-                    byte[] b = new byte[s.length()];
-                    for (int i = 0; i < s.length(); i++) {
-                        char c = s.charAt(i);
-                        if (c > 0xff) throw bad("_codecs.encode: character outside latin-1");
-                        b[i] = (byte) c;
-                    }
-                    return b;
-                }
-                if (enc.equals("utf-8") || enc.equals("utf8")) return s.getBytes(StandardCharsets.UTF_8);
-                throw bad("_codecs.encode with unsupported encoding '" + enc + "'");
-            }
-            case "numpy.dtype": {
-                if (a.isEmpty() || !(a.get(0) instanceof String s) || !s.matches("[<>=|]?[fiub][1248]"))
-                    throw bad("unsupported numpy dtype " + (a.isEmpty() ? "" : PyRepr.repr(a.get(0), 1)));
-                String k = s.replaceAll("^[<>=|]", "");
-                NumpyDType d = new NumpyDType(k.charAt(0), k.charAt(1) - '0');
-                if (s.charAt(0) == '>') d.byteOrder = '>';
-                return d;
-            }
-            case "numpy.core.multiarray.scalar":
-            case "numpy._core.multiarray.scalar": {
-                if (a.size() != 2 || !(a.get(0) instanceof NumpyDType d) || !(a.get(1) instanceof byte[] b))
-                    throw bad("numpy scalar needs (dtype, bytes)");
-                return numpyScalar(d, b);
-            }
-            default:
-                throw bad("refusing to call '" + q + "' (" + (REFERENCE_ONLY.contains(q) || !CALLABLE.contains(q)
-                        ? "it may only appear as a value" : "unsupported") + ")");
-        }
-    }
-
-    private static Object numpyScalar(NumpyDType d, byte[] b) {
-        if (b.length != d.itemSize) throw bad("numpy scalar has " + b.length + " bytes, dtype needs " + d.itemSize);
-        if (d.kind == 'b') {
-            if (d.itemSize != 1) throw bad("numpy bool must be 1 byte");
-            return b[0] != 0;
-        }
-        ByteBuffer bb = ByteBuffer.wrap(b).order(d.byteOrder == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        switch (d.kind) {
-            case 'f':
-                return switch (d.itemSize) {
-                    case 8 -> bb.getDouble();
-                    case 4 -> (double) bb.getFloat();
-                    case 2 -> (double) Half.toFloat(bb.getShort());
-                    default -> throw bad("unsupported numpy float size " + d.itemSize);
-                };
-            case 'i':
-                return switch (d.itemSize) {
-                    case 1 -> (long) bb.get();
-                    case 2 -> (long) bb.getShort();
-                    case 4 -> (long) bb.getInt();
-                    default -> bb.getLong();
-                };
-            default: // 'u'
-                return switch (d.itemSize) {
-                    case 1 -> (long) (bb.get() & 0xff);
-                    case 2 -> (long) (bb.getShort() & 0xffff);
-                    case 4 -> bb.getInt() & 0xFFFFFFFFL;
-                    default -> { long v = bb.getLong(); yield v >= 0 ? (Object) v : new BigInteger(Long.toUnsignedString(v)); }
-                };
-        }
-    }
+    // ---- tensors, storages, BUILD (the allowlist and the calls it permits: PickleGlobals) ------------------
 
     private Tensor rebuildTensor(List<Object> a) {
         if (a.size() != 6 && a.size() != 7) throw bad("_rebuild_tensor_v2 expects 6 or 7 arguments, got " + a.size());
@@ -503,7 +344,7 @@ final class Unpickler {
                 if (!(e.getKey() instanceof String k)) throw bad("OrderedDict attribute name is not a string");
                 d.attributes().put(k, e.getValue());
             }
-        } else if (inst instanceof NumpyDType d) {
+        } else if (inst instanceof PickleGlobals.NumpyDType d) {
             if (state instanceof PyTuple t && t.size() >= 2 && t.get(1) instanceof String bo && bo.length() == 1)
                 d.byteOrder = bo.charAt(0) == '>' ? '>' : '<';
         } else if (inst instanceof Tensor) {
@@ -524,7 +365,7 @@ final class Unpickler {
                 && (o.qualifiedName().equals("yacs.config.CfgNode") || o.qualifiedName().equals("collections.Counter"))) {
             m = o.items();
         } else throw bad("SETITEM on " + kind(target));
-        m.put(hashable(k), v);
+        m.put(PickleGlobals.hashable(k), v);
     }
 
     @SuppressWarnings("unchecked")
@@ -539,14 +380,6 @@ final class Unpickler {
         throw bad("ADDITEMS on " + kind(target));
     }
 
-    /** Dict keys and set elements must be immutable Python values (str, int, float, bool, None, tuples of those, globals). */
-    private static Object hashable(Object k) {
-        if (k == null || k instanceof String || k instanceof Long || k instanceof BigInteger || k instanceof Double
-                || k instanceof Boolean || (k instanceof PyObject o && o.isReference())) return k;
-        if (k instanceof PyTuple t) { for (Object o : t.items()) hashable(o); return k; }
-        throw bad("unsupported dict key or set element: " + kind(k));
-    }
-
     static String kind(Object o) {
         if (o == null) return "None";
         if (o instanceof PyOrderedDict) return "an OrderedDict";
@@ -558,49 +391,7 @@ final class Unpickler {
         if (o instanceof Tensor) return "a tensor";
         if (o instanceof StorageRef) return "a storage";
         if (o instanceof PyObject p) return p.isReference() ? "global " + p.qualifiedName() : "a " + p.qualifiedName();
-        if (o instanceof NumpyDType) return "a numpy dtype";
+        if (o instanceof PickleGlobals.NumpyDType) return "a numpy dtype";
         return "a " + o.getClass().getSimpleName();
-    }
-
-    /** Depth-bounded walk of the result: no cycles, no internal objects escaping, nesting ≤ the limit. */
-    private static final class Validator {
-        private final int maxDepth;
-        private final IdentityHashMap<Object, Boolean> state = new IdentityHashMap<>(); // false: on path, true: done
-        Validator(int maxDepth) { this.maxDepth = maxDepth; }
-
-        void check(Object o) { visit(o, 0); }
-
-        private void visit(Object o, int depth) {
-            if (o == null || o instanceof String || o instanceof Number || o instanceof Boolean || o instanceof byte[]
-                    || o instanceof Tensor) return;
-            if (o instanceof StorageRef) throw bad("a bare storage outside a tensor is not supported");
-            if (o instanceof NumpyDType) throw bad("a bare numpy dtype is not supported");
-            if (depth > maxDepth) throw bad("values nested deeper than " + maxDepth + " levels");
-            Boolean s = state.get(o);
-            if (s != null) {
-                if (!s) throw bad("the checkpoint contains a reference cycle (" + kind(o) + " contains itself)");
-                return;
-            }
-            state.put(o, false);
-            if (o instanceof Map<?, ?> m) {
-                for (Map.Entry<?, ?> e : m.entrySet()) { visit(e.getKey(), depth + 1); visit(e.getValue(), depth + 1); }
-                if (o instanceof PyOrderedDict d) for (Object v : d.attributes().values()) visit(v, depth + 1);
-            } else if (o instanceof List<?> l) {
-                for (Object x : l) visit(x, depth + 1);
-            } else if (o instanceof PyTuple t) {
-                for (Object x : t.items()) visit(x, depth + 1);
-            } else if (o instanceof Set<?> st) {
-                for (Object x : st) visit(x, depth + 1);
-            } else if (o instanceof PyObject p) {
-                if (!p.isReference()) {
-                    visit(p.args(), depth + 1);
-                    visit(p.state(), depth + 1);
-                    for (Map.Entry<?, ?> e : p.items().entrySet()) { visit(e.getKey(), depth + 1); visit(e.getValue(), depth + 1); }
-                }
-            } else {
-                throw bad("internal: unexpected value " + kind(o));
-            }
-            state.put(o, true);
-        }
     }
 }
