@@ -44,6 +44,16 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
     /** The analytic surrogate derivative g'(x), elementwise, same dtype and shape as {@code x}. */
     Tensor grad(Tensor x);
 
+    /**
+     * {@link #grad} computed in {@code x}'s own memory where the surrogate can (same ops in the same order, so the
+     * same bits), returning {@code x} or a new tensor; {@code x} must be a temporary the caller does not read again.
+     */
+    default Tensor gradInPlace(Tensor x) {
+        Tensor r = grad(x);
+        x.close();
+        return r;
+    }
+
     /** The smooth step g(x) whose derivative is {@link #grad(Tensor)}; differentiable by autograd. */
     Tensor primitive(Tensor x);
 
@@ -153,6 +163,16 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
             r.mul_(new Scalar(alpha));
             return r;
         }
+        @Override public Tensor gradInPlace(Tensor x) {
+            x.mul_(new Scalar(alpha));
+            x.sigmoid_();
+            Tensor oneMinus = x.neg();
+            oneMinus.add_(new Scalar(1.0));
+            x.mul_(oneMinus);
+            oneMinus.close();
+            x.mul_(new Scalar(alpha));
+            return x; // the owning handle (an in-place op's return value is a non-owning view of it)
+        }
         @Override public Tensor primitive(Tensor x) {
             Tensor ax = x.mul(new Scalar(alpha));
             Tensor p = ax.sigmoid();
@@ -176,6 +196,14 @@ public sealed interface Surrogate permits Surrogate.Sigmoid, Surrogate.ATan, Sur
             den.close();
             r.mul_(new Scalar(alpha / 2));
             return r;
+        }
+        @Override public Tensor gradInPlace(Tensor x) {
+            x.mul_(new Scalar(Math.PI / 2 * alpha));
+            x.mul_(x);
+            x.add_(new Scalar(1.0));
+            x.reciprocal_();
+            x.mul_(new Scalar(alpha / 2));
+            return x;
         }
         @Override public Tensor primitive(Tensor x) {
             Tensor u = x.mul(new Scalar(Math.PI / 2 * alpha));

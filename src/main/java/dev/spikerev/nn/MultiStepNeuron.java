@@ -13,12 +13,10 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
-import org.bytedeco.pytorch.TensorVector;
 
 import static org.bytedeco.pytorch.global.torch.empty_like;
 import static org.bytedeco.pytorch.global.torch.ge_out;
 import static org.bytedeco.pytorch.global.torch.mul_out;
-import static org.bytedeco.pytorch.global.torch.stack;
 import static org.bytedeco.pytorch.global.torch.zeros_like;
 
 /**
@@ -71,6 +69,18 @@ public abstract class MultiStepNeuron extends SpikeModule {
     /** {@code H[t]} from {@code V[t-1]} and {@code X[t]} (values only; called without graph). */
     protected abstract Tensor charge(Tensor v, Tensor x);
 
+    /**
+     * {@link #charge} written into {@code out} (a time slice of the membrane tensor that backward needs; null: return a
+     * new tensor). Subclasses whose charge is one op override this to skip the copy.
+     */
+    protected Tensor chargeInto(Tensor out, Tensor v, Tensor x) {
+        Tensor h = charge(v, x);
+        if (out == null) return h;
+        out.copy_(h);
+        h.close();
+        return out;
+    }
+
     /** {@code dH[t]/dX[t]}: a float32-representable constant. */
     protected abstract double dHdX();
 
@@ -117,8 +127,9 @@ public abstract class MultiStepNeuron extends SpikeModule {
             spikes = empty_like(xd);                     // S[t] written in place, in the input's dtype
             Tensor v = zeros_like(xd.select(0, 0));
             if (vReset != null && vReset != 0.0) v.fill_(new Scalar(vReset));
+            if (grad) hAll = empty_like(xd);             // H[t] charged straight into its slice: no stack copy
             for (int t = 0; t < T; t++) {
-                h[t] = charge(v, xd.select(0, t));
+                h[t] = chargeInto(grad ? hAll.select(0, t) : null, v, xd.select(0, t));
                 Tensor st = spikes.select(0, t);
                 ge_out(st, h[t], vth);                   // S[t] = H[t] >= vTh, as 0/1 values
                 v.close();
@@ -126,13 +137,13 @@ public abstract class MultiStepNeuron extends SpikeModule {
                 st.close();
                 if (!grad) h[t].close();                 // inference keeps only the spikes
             }
-            if (grad) hAll = stack(new TensorVector(h));
+            if (grad) for (Tensor ht : h) ht.close();   // views of hAll
         }
         if (!grad) return spikes;
 
         Tensor sg, dvdh;
         try (NoGradGuard ng = new NoGradGuard()) {
-            sg = surrogate.grad(hAll.sub(vth));          // sg[t] = g'(H[t] - vTh), all t at once
+            sg = surrogate.gradInPlace(hAll.sub(vth));   // sg[t] = g'(H[t] - vTh), all t at once, in the difference's memory
             dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
             hAll.close();
         }

@@ -40,6 +40,22 @@ class SurrogateSpikeTest {
         return a.to(ScalarType.Double).sub(b.to(ScalarType.Double)).abs().max().item_double();
     }
 
+    /** The in-place derivative (what the multi-step neurons use) has exactly grad()'s bits, for every surrogate. */
+    @Test
+    void gradInPlaceEqualsGradBitForBit() {
+        for (ScalarType dt : new ScalarType[] {ScalarType.Float, ScalarType.Double}) {
+            for (Surrogate sg : ALL) {
+                try (PointerScope scope = new PointerScope()) {
+                    Tensor x = inputs(sg, dt);
+                    Tensor expect = sg.grad(x);
+                    Tensor got = sg.gradInPlace(x.clone());
+                    assertTrue(got.equal(expect), sg + " " + dt + ": gradInPlace differs from grad by " + maxAbs(got, expect));
+                    assertTrue(x.equal(inputs(sg, dt)), sg + ": the argument of grad() is left unchanged");
+                }
+            }
+        }
+    }
+
     @Test
     void forwardIsExactHeavisideAndBackwardIsAnalytic() {
         for (ScalarType dt : new ScalarType[] {ScalarType.Float, ScalarType.Double}) {
