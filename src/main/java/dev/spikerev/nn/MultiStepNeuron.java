@@ -14,9 +14,11 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorTensorHook;
 
+import static org.bytedeco.pytorch.global.torch.addcmul_out;
 import static org.bytedeco.pytorch.global.torch.empty_like;
 import static org.bytedeco.pytorch.global.torch.ge_out;
 import static org.bytedeco.pytorch.global.torch.mul_out;
+import static org.bytedeco.pytorch.global.torch.sub_out;
 import static org.bytedeco.pytorch.global.torch.zeros_like;
 
 /**
@@ -119,25 +121,29 @@ public abstract class MultiStepNeuron extends SpikeModule {
     private Tensor run(Tensor xSeq) {
         int T = (int) xSeq.size(0);
         boolean grad = GradMode.is_enabled() && xSeq.requires_grad();
-        Tensor[] h = new Tensor[T];
         Scalar vth = new Scalar(vThreshold);
         Tensor spikes, hAll = null;
+        // with grad, S is written into a copy of X: autograd sees an identity from the output to X (the copy saves
+        // nothing), its values are the spikes, and the hook turns dL/dS into dL/dX
+        Tensor out = grad ? xSeq.clone() : null;
         try (NoGradGuard ng = new NoGradGuard()) {
             Tensor xd = xSeq.detach();
-            spikes = empty_like(xd);                     // S[t] written in place, in the input's dtype
-            Tensor v = zeros_like(xd.select(0, 0));
+            spikes = grad ? out.detach() : empty_like(xd); // S[t] written in place, in the input's dtype
+            Tensor v = zeros_like(xd.select(0, 0));      // V between steps, rewritten in place by every reset
             if (vReset != null && vReset != 0.0) v.fill_(new Scalar(vReset));
             if (grad) hAll = empty_like(xd);             // H[t] charged straight into its slice: no stack copy
+            Tensor hBuf = grad ? null : empty_like(v);   // without grad one H buffer serves every step
             for (int t = 0; t < T; t++) {
-                h[t] = chargeInto(grad ? hAll.select(0, t) : null, v, xd.select(0, t));
+                Tensor slot = grad ? hAll.select(0, t) : hBuf;
+                Tensor ht = chargeInto(slot, v, xd.select(0, t));
                 Tensor st = spikes.select(0, t);
-                ge_out(st, h[t], vth);                   // S[t] = H[t] >= vTh, as 0/1 values
-                v.close();
-                v = t == T - 1 ? null : reset(h[t], st);
+                ge_out(st, ht, vth);                     // S[t] = H[t] >= vTh, as 0/1 values
+                if (t < T - 1) resetInto(v, ht, st);
                 st.close();
-                if (!grad) h[t].close();                 // inference keeps only the spikes
+                if (grad) slot.close();                  // a view of hAll
             }
-            if (grad) for (Tensor ht : h) ht.close();   // views of hAll
+            v.close();
+            if (hBuf != null) hBuf.close();
         }
         if (!grad) return spikes;
 
@@ -147,12 +153,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
             dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
             hAll.close();
         }
-        // out = (X - X.detach()) + S: the spikes' values, an identity graph to X; the hook turns dL/dS into dL/dX
-        Tensor xd = xSeq.detach();
-        Tensor out = xSeq.sub(xd);
-        xd.close();
-        out.add_(spikes);
-        spikes.close();
+        spikes.close(); // the handle only: the values are out's
         BpttHook hook = new BpttHook(sg, dvdh, out.detach(), dHdX(), dHdV(), vReset != null && detachReset);
         PENDING.add(hook);
         out.register_hook(hook);
@@ -254,13 +255,17 @@ public abstract class MultiStepNeuron extends SpikeModule {
      * {@code S ? reset value : H}): reset to 0 as {@code H + (-1)·H·S} (H - H = +0 where S = 1, H + -0 = H where 0);
      * soft as {@code H - vTh·S}; another reset value by masking.
      */
-    private Tensor reset(Tensor h, Tensor s) {
-        if (vReset == null) return h.sub(s, new Scalar(vThreshold));
-        if (vReset == 0.0) return h.addcmul(h, s, new Scalar(-1.0));
-        Tensor fire = s.gt(new Scalar(0.0));
-        Tensor v = h.masked_fill(fire, new Scalar(vReset));
-        fire.close();
-        return v;
+    private void resetInto(Tensor v, Tensor h, Tensor s) {
+        if (vReset == null) {
+            sub_out(v, h, s, new Scalar(vThreshold));                          // H - vTh·S
+        } else if (vReset == 0.0) {
+            addcmul_out(v, h, h, s, new Scalar(-1.0));                         // H - H·S
+        } else {
+            v.copy_(h);
+            Tensor fire = s.gt(new Scalar(0.0));
+            v.masked_fill_(fire, new Scalar(vReset));
+            fire.close();
+        }
     }
 
     /** {@code dV[t]/dH[t]} as a tensor from the 0/1 spikes {@code s}, or null when it is identically 1. */
