@@ -41,8 +41,9 @@ import static org.bytedeco.pytorch.global.torch.zeros_like;
  *   gX[t] = gH[t]·dH/dX                             (LIF with decay_input: 1/tau, else 1)
  *   dV/dH = 1 - S (hard, detach_reset) | 1 - S + (vReset - H)·sg (hard) | 1 (soft, detach_reset) | 1 - vTh·sg (soft)
  * </pre>
- * Java cannot define an autograd node, so the forward values are computed without a graph and the output is
- * {@code (X - X.detach()) + S}: the spikes' values with an identity graph to X. A Java tensor hook on it turns
+ * Java cannot define an autograd node, so the forward values are computed without a graph, written into a copy of X
+ * ({@code X.clone()}, whose backward is the identity and saves nothing): the spikes' values with an identity graph to
+ * X. A Java tensor hook on it turns
  * {@code dL/dS} into {@code dL/dX} with the recursion above, one time step at a time ({@link BpttHook}), in the
  * kernel's operation order. The hook holds {@code sg[t]} (float) and, for hard reset with detach_reset, nothing else:
  * {@code dV/dH = 1 - S} is read from the output spikes, which the next layer saves anyway. The reference keeps
