@@ -136,12 +136,11 @@ public final class Lamb extends Optimizer {
             }
             // flat: a few ops over the whole group (wins where per-op overhead dominates: small tensors, and CUDA, where
             // each op is a kernel launch); per parameter: each tensor's work stays in cache (wins for large CPU tensors)
-            boolean flat = !group.getBool("caution") && !ps.isEmpty() && flatSuits(idx, ps);
-            if (!flat) {
-                Consts c = new Consts(beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
-                for (int k = 0; k < ps.size(); k++) perParam(group, ps.get(k), gs.get(k), stateOf(idx.get(k)), clip, c);
+            Consts c = new Consts(beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
+            if (!group.getBool("caution") && !ps.isEmpty() && flatSuits(idx, ps)) {
+                flat(gi, group, idx, ps, gs, clip, c);
             } else {
-                flat(gi, group, idx, ps, gs, clip, beta1, beta2, beta3, bc1, bc2, lr, eps, wd);
+                for (int k = 0; k < ps.size(); k++) perParam(group, ps.get(k), gs.get(k), stateOf(idx.get(k)), clip, c);
             }
         }
     }
@@ -152,8 +151,7 @@ public final class Lamb extends Optimizer {
      * checkpoints are unchanged), the gradients are gathered once, and only the norms of the trust ratio run per
      * tensor. Same arithmetic, element by element, as {@link #perParam}: the results are the same bits.
      */
-    private void flat(int gi, ParamGroup group, List<Integer> idx, List<Tensor> ps, List<Tensor> gs, Tensor clip,
-                      double beta1, double beta2, double beta3, double bc1, double bc2, double lr, double eps, double wd) {
+    private void flat(int gi, ParamGroup group, List<Integer> idx, List<Tensor> ps, List<Tensor> gs, Tensor clip, Consts c) {
         Tensor[] mv = flatState(gi, idx, ps);
         Tensor expAvg = mv[0], expAvgSq = mv[1];
         Tensor grad = Flat.gather(gs);
@@ -162,32 +160,34 @@ public final class Lamb extends Optimizer {
             Tensor[] gv = Flat.views(grad, gs);
             for (int k = 0; k < gv.length; k++) gs.get(k).copy_(gv[k]); // p.grad holds the clipped grad, as in timm
         }
-        expAvg.mul_(new Scalar(beta1)).add_(grad, new Scalar(beta3));
-        expAvgSq.mul_(new Scalar(beta2)).addcmul_(grad, grad, new Scalar(1 - beta2));
-        Tensor denom = expAvgSq.sqrt().div(new Scalar(Math.sqrt(bc2))).add_(new Scalar(eps));
-        Tensor update = expAvg.div(new Scalar(bc1)).div_(denom);
+        expAvg.mul_(c.beta1).add_(grad, c.beta3);
+        expAvgSq.mul_(c.beta2).addcmul_(grad, grad, c.oneMinusBeta2);
+        Tensor denom = expAvgSq.sqrt().div_(c.sqrtBc2).add_(c.eps);
+        Tensor update = expAvg.div(c.bc1).div_(denom);
         Tensor[] u = Flat.views(update, ps);
-        if (wd != 0) {
+        if (c.wd != 0) {
             if (group.getBool("decoupled_decay")) {
-                double wdScale = group.getBool("corrected_weight_decay") ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
-                for (Tensor p : ps) p.add_(p, new Scalar(-wdScale * wd));
+                Scalar decay = new Scalar(-decoupledScale(group, c.lr) * c.wd);
+                for (Tensor p : ps) p.add_(p, decay);
             } else {
-                Scalar w = new Scalar(wd);
-                for (int k = 0; k < u.length; k++) u[k].add_(ps.get(k), w);
+                for (int k = 0; k < u.length; k++) u[k].add_(ps.get(k), c.wdS);
             }
         }
-        if (wd != 0 || group.getBool("always_adapt")) {
+        if (c.wd != 0 || group.getBool("always_adapt")) {
             TensorVector wNorms = new TensorVector(), uNorms = new TensorVector();
-            Scalar two = new Scalar(2.0);
             for (int k = 0; k < u.length; k++) {
-                wNorms.push_back(ps.get(k).norm(two));
-                uNorms.push_back(u[k].norm(two));
+                wNorms.push_back(ps.get(k).norm(c.two));
+                uNorms.push_back(u[k].norm(c.two));
             }
             Tensor trust = trustRatio(stack(wNorms), stack(uNorms), group.getBool("trust_clip"));
             update.mul_(Flat.spread(trust, ps));
         }
-        Scalar negLr = new Scalar(-lr);
-        for (int k = 0; k < u.length; k++) ps.get(k).add_(u[k], negLr);
+        for (int k = 0; k < u.length; k++) ps.get(k).add_(u[k], c.negLr);
+    }
+
+    /** The lr that scales decoupled weight decay: lr, or lr²/base lr with {@code corrected_weight_decay} (timm). */
+    private double decoupledScale(ParamGroup group, double lr) {
+        return group.getBool("corrected_weight_decay") ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
     }
 
     /** {@code ||p||/||u||} (1 where either is 0), clipped at 1 with trust_clip; elementwise over the stacked norms. */
@@ -291,43 +291,40 @@ public final class Lamb extends Optimizer {
 
     /** timm's per-parameter loop body (large CPU tensors, and {@code caution}). */
     private void perParam(ParamGroup group, Tensor p, Tensor grad, LinkedHashMap<String, Object> st, Tensor clip, Consts c) {
-                double lr = c.lr, wd = c.wd;
-                if (clip != null) grad.div_(clip);
+        if (clip != null) grad.div_(clip);
 
-                if (st.isEmpty()) {
-                    st.put("exp_avg", persistent(zeros_like(p)));
-                    st.put("exp_avg_sq", persistent(zeros_like(p)));
-                }
-                Tensor expAvg = (Tensor) st.get("exp_avg");
-                Tensor expAvgSq = (Tensor) st.get("exp_avg_sq");
+        if (st.isEmpty()) {
+            st.put("exp_avg", persistent(zeros_like(p)));
+            st.put("exp_avg_sq", persistent(zeros_like(p)));
+        }
+        Tensor expAvg = (Tensor) st.get("exp_avg");
+        Tensor expAvgSq = (Tensor) st.get("exp_avg_sq");
 
-                expAvg.mul_(c.beta1).add_(grad, c.beta3);
-                expAvgSq.mul_(c.beta2).addcmul_(grad, grad, c.oneMinusBeta2);
+        expAvg.mul_(c.beta1).add_(grad, c.beta3);
+        expAvgSq.mul_(c.beta2).addcmul_(grad, grad, c.oneMinusBeta2);
 
-                Tensor denom = expAvgSq.sqrt().div_(c.sqrtBc2).add_(c.eps);
-                Tensor update = expAvg.div(c.bc1).div_(denom);
+        Tensor denom = expAvgSq.sqrt().div_(c.sqrtBc2).add_(c.eps);
+        Tensor update = expAvg.div(c.bc1).div_(denom);
 
-                if (group.getBool("caution")) {
-                    Tensor mask = update.mul(grad).gt(new Scalar(0.0)).to(grad.scalar_type());
-                    mask.div_(mask.mean().clamp_(new ScalarOptional(new Scalar(1e-3))));
-                    update.mul_(mask);
-                }
+        if (group.getBool("caution")) {
+            Tensor mask = update.mul(grad).gt(new Scalar(0.0)).to(grad.scalar_type());
+            mask.div_(mask.mean().clamp_(new ScalarOptional(new Scalar(1e-3))));
+            update.mul_(mask);
+        }
 
-                if (wd != 0) {
-                    if (group.getBool("decoupled_decay")) {
-                        double wdScale = group.getBool("corrected_weight_decay")
-                                ? lr * lr / ((Number) defaults().get("lr")).doubleValue() : lr;
-                        p.add_(p, new Scalar(-wdScale * wd));
-                    } else {
-                        update.add_(p, c.wdS);
-                    }
-                }
+        if (c.wd != 0) {
+            if (group.getBool("decoupled_decay")) {
+                p.add_(p, new Scalar(-decoupledScale(group, c.lr) * c.wd));
+            } else {
+                update.add_(p, c.wdS);
+            }
+        }
 
-                if (wd != 0 || group.getBool("always_adapt")) {
-                    Tensor wNorm = p.norm(c.two);
-                    Tensor gNorm = update.norm(c.two);
-                    update.mul_(trustRatio(wNorm, gNorm, group.getBool("trust_clip")));
-                }
-                p.add_(update, c.negLr);
+        if (c.wd != 0 || group.getBool("always_adapt")) {
+            Tensor wNorm = p.norm(c.two);
+            Tensor gNorm = update.norm(c.two);
+            update.mul_(trustRatio(wNorm, gNorm, group.getBool("trust_clip")));
+        }
+        p.add_(update, c.negLr);
     }
 }
