@@ -56,11 +56,10 @@ import static org.bytedeco.pytorch.global.torch.*;
  */
 public final class Trainer {
     /** What a finished (or stopped) run produced. */
-    private String plotError; // why the PNG plots could not be drawn (e.g. a JRE without font libraries), else null
-
     public record Result(boolean completed, String message, double bestAcc, double lastAcc, Path runDir, double seconds) {}
 
     private final TrainConfig cfg;
+    private String plotError; // why the PNG plots could not be drawn (e.g. a JRE without font libraries), else null
     private final PrintStream log;
     private final boolean progress;
     private final Path runDir;
