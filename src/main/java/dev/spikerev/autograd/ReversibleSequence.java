@@ -4,11 +4,8 @@ import static org.bytedeco.pytorch.global.torch.cat;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Module;
@@ -77,7 +74,7 @@ public final class ReversibleSequence {
     private final int splitDim;
     private final int arity;
     private final StatsPolicy policy;
-    private final Set<BackwardHook> pending = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private final PendingHooks<BackwardHook> pending = new PendingHooks<>(BackwardHook::release);
 
     /**
      * @param blocks   at least one block, all of the same arity
@@ -131,12 +128,7 @@ public final class ReversibleSequence {
     public int pendingBackwards() { return pending.size(); }
 
     /** Forgets the hooks of graphs that will never be backpropagated and frees the outputs they hold. */
-    public void discardPending() {
-        synchronized (pending) {
-            for (BackwardHook h : pending) h.release();
-            pending.clear();
-        }
-    }
+    public void discardPending() { pending.discardAll(); }
 
     private Tensor run(Tensor x, Layout layout) {
         boolean inputGrad = x.requires_grad();

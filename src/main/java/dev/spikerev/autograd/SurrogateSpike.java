@@ -1,8 +1,5 @@
 package dev.spikerev.autograd;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
@@ -41,7 +38,7 @@ public final class SurrogateSpike {
     /** How the surrogate backward is attached; see the class comment for the memory/time trade-off. */
     public enum Mode { SAVED_GRAD, PRIMITIVE, HOOK }
 
-    private static final Set<SpikeHook> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    private static final PendingHooks<SpikeHook> PENDING = new PendingHooks<>(SpikeHook::release);
 
     /** Heaviside {@code x >= 0 -> 1.0 else 0.0}, same dtype as {@code x}, no graph. */
     public static Tensor heaviside(Tensor x) {
@@ -103,12 +100,7 @@ public final class SurrogateSpike {
      * Forgets every pending {@link Mode#HOOK} hook and frees the membrane potentials they hold. Only call this when
      * no graph that contains them will be backpropagated any more.
      */
-    public static void discardPendingHooks() {
-        synchronized (PENDING) {
-            for (SpikeHook h : PENDING) h.release();
-            PENDING.clear();
-        }
-    }
+    public static void discardPendingHooks() { PENDING.discardAll(); }
 
     private static final class SpikeHook extends TensorTensorHook {
         private Tensor x;

@@ -3,9 +3,9 @@ package dev.spikerev.nn;
 import dev.spikerev.autograd.Hooks;
 import dev.spikerev.autograd.Surrogate;
 import dev.spikerev.tensor.Scopes;
-import java.util.Collections;
-import java.util.IdentityHashMap;
-import java.util.Set;
+import dev.spikerev.autograd.PendingHooks;
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.NoGradGuard;
@@ -161,14 +161,18 @@ public abstract class MultiStepNeuron extends SpikeModule {
         return out;
     }
 
-    /** Hooks registered by forwards whose backward has not run yet (a hook collected before it fires would crash). */
-    private static final Set<BpttHook> PENDING = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+    /** Hooks registered by forwards whose backward has not run yet. */
+    private static final PendingHooks<BpttHook> PENDING = new PendingHooks<>(h -> { h.release(); fired(h); });
 
     /** Hooks that have fired; their native objects are freed at the next hook call (not while one is running). */
-    private static final java.util.List<BpttHook> FIRED = new java.util.ArrayList<>();
+    private static final List<BpttHook> FIRED = new ArrayList<>();
+
+    private static void fired(BpttHook h) {
+        synchronized (FIRED) { FIRED.add(h); }
+    }
 
     private static void releaseFired() {
-        synchronized (PENDING) {
+        synchronized (FIRED) {
             for (BpttHook h : FIRED) h.releaseReference();
             FIRED.clear();
         }
@@ -179,10 +183,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
 
     /** Forgets every pending hook and frees what it holds; only when no graph containing them will be backpropagated. */
     public static void discardPendingHooks() {
-        synchronized (PENDING) {
-            for (BpttHook h : PENDING) { h.release(); FIRED.add(h); }
-            PENDING.clear();
-        }
+        PENDING.discardAll();
         releaseFired();
     }
 
@@ -237,10 +238,8 @@ public abstract class MultiStepNeuron extends SpikeModule {
                 return Hooks.handBack(grad, gx);
             } finally {
                 release();
-                synchronized (PENDING) {
-                    PENDING.remove(this);
-                    FIRED.add(this);
-                }
+                PENDING.remove(this);
+                fired(this);
             }
         }
 
@@ -269,10 +268,12 @@ public abstract class MultiStepNeuron extends SpikeModule {
         }
     }
 
-    /** {@code dV[t]/dH[t]} as a tensor from the 0/1 spikes {@code s}, or null when it is identically 1. */
+    /**
+     * {@code dV[t]/dH[t]} as a tensor from the 0/1 spikes {@code s}, or null when it is identically 1. Not called for
+     * hard reset with detach_reset: there the hook reads {@code 1 - S} from the output spikes.
+     */
     private Tensor dVdH(Tensor h, Tensor s, Tensor sg) {
         if (vReset != null) {
-            if (detachReset) return s.eq(new Scalar(0.0));                     // 1 - S, as a 1-byte mask
             Tensor notFire = s.neg().add(new Scalar(1.0));                       // 1 - S + (vReset - H)·sg
             return notFire.add(h.neg().add(new Scalar(vReset)).mul(sg));
         }
