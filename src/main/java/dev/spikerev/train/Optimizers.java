@@ -4,17 +4,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 
 /** Optimizer and learning-rate schedule from a {@link TrainConfig}, with each family's parameter-group rule. */
 public final class Optimizers {
     private Optimizers() {}
-
-    /** named_parameters() in PyTorch order, aliases included (ParamGroups de-duplicates). */
-    public static Map<String, Tensor> namedParameters(Module m) {
-        return dev.spikerev.nn.StateDictIO.namedParameters(m);
-    }
 
     /**
      * Parameter groups as each family's reference script builds them:
@@ -29,7 +23,7 @@ public final class Optimizers {
      */
     public static Optimizer build(TrainConfig cfg, Module model) {
         TrainConfig.Optim o = cfg.optimizer;
-        Map<String, Tensor> named = namedParameters(model);
+        Map<String, Tensor> named = dev.spikerev.nn.StateDictIO.namedParameters(model); // aliases included: ParamGroups de-duplicates
         List<ParamGroup> groups;
         if (cfg.family.equals("t-revsnn")) groups = ParamGroups.revcolWeightDecay(named, List.of(), List.of());
         else if (oneGroupScript(cfg)) groups = ParamGroups.all(named);

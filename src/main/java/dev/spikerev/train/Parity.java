@@ -23,7 +23,6 @@ import java.util.TreeSet;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.NoGradGuard;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
@@ -125,7 +124,7 @@ public final class Parity {
         if (io.get("grads") instanceof Map) {
             Map<String, Tensor> expected = StateDicts.tensors(io.get("grads"), "io.pt grads");
             Map<String, Tensor> actual = new LinkedHashMap<>();
-            Map<String, Tensor> params = namedParameters(m);
+            Map<String, Tensor> params = dev.spikerev.nn.StateDictIO.namedParameters(m.module());
             for (String k : expected.keySet()) {
                 Tensor p = params.get(k);
                 if (p != null && p.grad().defined()) actual.put(k, new Tensor(p.grad()));
@@ -214,9 +213,6 @@ public final class Parity {
         }
     }
 
-    static Map<String, Tensor> namedParameters(FamilyModel m) {
-        return dev.spikerev.nn.StateDictIO.namedParameters(m.module());
-    }
 
     private Tensor tensor(String key) {
         Object v = io.get(key);

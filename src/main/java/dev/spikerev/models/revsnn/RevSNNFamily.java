@@ -45,14 +45,6 @@ public final class RevSNNFamily implements ModelFamily {
         return Losses.crossEntropy(logits, target);
     }
 
-    /**
-     * named_parameters() in PyTorch order, as owning handles ({@link StateDictIO#namedParameters}: the entries of
-     * libtorch's dict are references into it and dangle once the dict is collected).
-     */
-    public static Map<String, Tensor> namedParameters(Module m) {
-        return StateDictIO.namedParameters(m);
-    }
-
     /** The reference optimizer from meta.json's {@code optimizer} object. */
     @SuppressWarnings("unchecked")
     public static Optimizer optimizer(Module net, Map<String, Object> m) {
@@ -66,7 +58,7 @@ public final class RevSNNFamily implements ModelFamily {
                 opts.put("dampening", num(m, "dampening", 0.0));
                 opts.put("weight_decay", wd);
                 opts.put("nesterov", m.get("nesterov") instanceof Boolean b && b);
-                return new SGD(ParamGroups.all(namedParameters(net)), opts);
+                return new SGD(ParamGroups.all(StateDictIO.namedParameters(net)), opts);
             case "adamw":
                 opts.put("lr", num(m, "lr", 1e-3));
                 List<Number> betas = (List<Number>) m.getOrDefault("betas", List.of(0.9, 0.999));
@@ -74,7 +66,7 @@ public final class RevSNNFamily implements ModelFamily {
                 opts.put("eps", num(m, "eps", 1e-8));
                 opts.put("weight_decay", wd);
                 opts.put("amsgrad", m.get("amsgrad") instanceof Boolean b && b);
-                return new AdamW(ParamGroups.timmWeightDecay(namedParameters(net), wd, List.of()), opts);
+                return new AdamW(ParamGroups.timmWeightDecay(StateDictIO.namedParameters(net), wd, List.of()), opts);
             default:
                 throw new IllegalArgumentException("revsnn: optimizer '" + m.get("name") + "' is not a RevSNN recipe optimizer (SGD, AdamW)");
         }

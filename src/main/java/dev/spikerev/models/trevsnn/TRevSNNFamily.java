@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
@@ -50,11 +49,6 @@ public final class TRevSNNFamily implements ModelFamily {
         return smoothing > 0 ? Losses.labelSmoothingCrossEntropy(logits, target, smoothing) : Losses.crossEntropy(logits, target);
     }
 
-    /** named_parameters() in PyTorch order, aliases included (libtorch's recursive order is the same pre-order). */
-    public static Map<String, Tensor> namedParameters(Module m) {
-        return dev.spikerev.nn.StateDictIO.namedParameters(m);
-    }
-
     /**
      * The reference optimizer: timm Lamb(trust_clip=True, eps, betas) over RevCol's {@code set_weight_decay} groups
      * (decayed: ndim &gt; 1 and not .bias, weight decay 0.01 = Lamb's default; the rest 0), preceded by
@@ -80,7 +74,7 @@ public final class TRevSNNFamily implements ModelFamily {
         opts.put("weight_decay", weightDecay);
         opts.put("max_grad_norm", maxGradNorm);
         opts.put("trust_clip", trustClip);
-        return new Lamb(ParamGroups.revcolWeightDecay(namedParameters(net), List.of(), List.of()), opts);
+        return new Lamb(ParamGroups.revcolWeightDecay(dev.spikerev.nn.StateDictIO.namedParameters(net), List.of(), List.of()), opts);
     }
 
     /** The reference recipe's step: adaptive gradient clipping (when {@code clipGrad > 0}), then {@code opt.step()}. */
@@ -141,7 +135,7 @@ public final class TRevSNNFamily implements ModelFamily {
     public static List<Tensor> uniqueParameters(Module m) {
         List<Tensor> out = new ArrayList<>();
         java.util.Set<Long> seen = new java.util.HashSet<>();
-        for (Tensor t : namedParameters(m).values()) if (seen.add(t.unsafeGetTensorImpl().address())) out.add(t);
+        for (Tensor t : dev.spikerev.nn.StateDictIO.namedParameters(m).values()) if (seen.add(t.unsafeGetTensorImpl().address())) out.add(t);
         return out;
     }
 }

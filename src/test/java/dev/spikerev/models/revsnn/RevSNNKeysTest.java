@@ -78,7 +78,7 @@ class RevSNNKeysTest {
             assertEquals(expected.size(), actual.size(), "entries");
             String header = Files.readAllLines(Fixtures.of("revsnn", "keys-" + variant + ".txt")).get(1);
             long params = 0;
-            for (Tensor p : RevSNNFamily.namedParameters(net).values()) params += p.numel();
+            for (Tensor p : dev.spikerev.nn.StateDictIO.namedParameters(net).values()) params += p.numel();
             assertTrue(header.startsWith("# " + params + " parameters"), header + " vs " + params);
         }
     }

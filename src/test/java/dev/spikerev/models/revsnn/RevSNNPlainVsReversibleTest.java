@@ -57,7 +57,7 @@ class RevSNNPlainVsReversibleTest {
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("logits", lo[0]);
         out.put("loss", lo[1]);
-        RevSNNFamily.namedParameters(m.module()).forEach((k, p) -> out.put("grad:" + k, new Tensor(p.grad())));
+        dev.spikerev.nn.StateDictIO.namedParameters(m.module()).forEach((k, p) -> out.put("grad:" + k, new Tensor(p.grad())));
         StateDictIO.stateDict(m.module()).forEach((k, v) -> out.put("state:" + k, v));
         return out;
     }

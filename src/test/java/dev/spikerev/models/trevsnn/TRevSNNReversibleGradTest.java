@@ -84,7 +84,7 @@ class TRevSNNReversibleGradTest {
         Tensor loss = TRevSNNFamily.compoundLoss(heads, y, 0.1);
         net.backward(loss);
         Map<String, Tensor> grads = new LinkedHashMap<>();
-        for (Map.Entry<String, Tensor> e : TRevSNNFamily.namedParameters(net).entrySet()) {
+        for (Map.Entry<String, Tensor> e : dev.spikerev.nn.StateDictIO.namedParameters(net).entrySet()) {
             Tensor g = e.getValue().grad();
             if (g.defined()) grads.put(e.getKey(), new Tensor(g).detach().clone());
         }
