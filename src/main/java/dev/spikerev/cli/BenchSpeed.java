@@ -137,7 +137,7 @@ public final class BenchSpeed implements Callable<Integer> {
         Map<String, Object> res = new LinkedHashMap<>();
         res.put("java_step_s", java.step().median());
         res.put("python_step_s", py == null ? null : num(py, "python_step_s"));
-        res.put("ratio", py == null ? null : java.step().median() / num(py, "python_step_s"));
+        res.put("ratio", py == null ? null : ratio(java, py));
         res.put("threads", threads);
         res.put("load_avg", loadAfter.length > 0 ? loadAfter[0] : null);
         res.put("load_avg_before", loadBefore.length > 0 ? loadBefore[0] : null);
@@ -157,7 +157,7 @@ public final class BenchSpeed implements Callable<Integer> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("java_step_s", javas.get(r).step().median());
                 m.put("python_step_s", num(pys.get(r), "python_step_s"));
-                m.put("ratio", javas.get(r).step().median() / num(pys.get(r), "python_step_s"));
+                m.put("ratio", ratio(javas.get(r), pys.get(r)));
                 rr.add(m);
             }
             res.put("rounds", rr);
@@ -187,7 +187,7 @@ public final class BenchSpeed implements Callable<Integer> {
         if (py != null && rounds > 1) {
             StringBuilder sb = new StringBuilder();
             for (int r = 0; r < rounds; r++)
-                sb.append(r == 0 ? "" : ", ").append(String.format("%.3f", javas.get(r).step().median() / num(pys.get(r), "python_step_s")));
+                sb.append(r == 0 ? "" : ", ").append(String.format("%.3f", ratio(javas.get(r), pys.get(r))));
             out.printf("ratio java/python per round: %s; median (round %d): train step %.3f, inference %.3f (load average %s -> %s)%n",
                     sb, pick + 1, (Double) res.get("ratio"), (Double) res.get("infer_ratio"), fmt(loadBefore), fmt(loadAfter));
         } else if (py != null)
@@ -250,8 +250,13 @@ public final class BenchSpeed implements Callable<Integer> {
         if (pys.isEmpty()) return 0;
         List<Integer> idx = new ArrayList<>();
         for (int r = 0; r < javas.size(); r++) idx.add(r);
-        idx.sort(java.util.Comparator.comparingDouble(r -> javas.get(r).step().median() / num(pys.get(r), "python_step_s")));
+        idx.sort(java.util.Comparator.comparingDouble(r -> ratio(javas.get(r), pys.get(r))));
         return idx.get((idx.size() - 1) / 2);
+    }
+
+    /** Java / Python median training step of one round. */
+    static double ratio(Measured java, Map<String, Object> py) {
+        return java.step().median() / num(py, "python_step_s");
     }
 
     /** One-line errors for flags that do not apply to the chosen family. */
