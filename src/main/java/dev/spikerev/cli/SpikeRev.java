@@ -36,6 +36,7 @@ public final class SpikeRev implements Callable<Integer> {
             for (CommandLine.ParseResult p = parsed; p != null; p = p.hasSubcommand() ? p.subcommand() : null)
                 if (p.matchedOption("--stacktrace") != null) trace = true;
             PrintWriter e = cmd.getErr();
+            if (ex instanceof java.io.UncheckedIOException u && u.getCause() != null) ex = u.getCause(); // a data or checkpoint file
             boolean user = ex instanceof UserError || ex instanceof CheckpointFormatException
                     || ex instanceof IllegalArgumentException || ex instanceof java.io.IOException;
             e.println("error: " + oneLine(ex));

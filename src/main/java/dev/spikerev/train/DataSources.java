@@ -2,6 +2,8 @@ package dev.spikerev.train;
 
 import dev.spikerev.data.Cifar;
 import dev.spikerev.data.Dataset;
+import dev.spikerev.data.DvsFolder;
+import dev.spikerev.data.EventFrames;
 import dev.spikerev.data.FashionMnistFetcher;
 import dev.spikerev.data.ImageFolder;
 import dev.spikerev.data.Mnist;
@@ -27,6 +29,21 @@ public final class DataSources {
         this.test = test;
         this.trainTransform = trainTransform;
         this.testTransform = testTransform;
+    }
+
+    /** The datasets of a training config; event datasets get the model's time steps ({@link #timeSteps}). */
+    public static DataSources of(TrainConfig cfg) {
+        return of(cfg.data, timeSteps(cfg));
+    }
+
+    /**
+     * Frames per event sample: the model's {@code time_step} (MPIS-SNNs scripts) or {@code T} (RevSNN DVS scripts, whose
+     * SpikingJelly datasets take {@code frames_number=T}), else 4.
+     */
+    public static int timeSteps(TrainConfig cfg) {
+        Object t = cfg.model.get("time_step");
+        if (!(t instanceof Number)) t = cfg.model.get("T");
+        return t instanceof Number n ? n.intValue() : 4;
     }
 
     public static DataSources of(TrainConfig.Data d, int timeSteps) {
@@ -68,9 +85,18 @@ public final class DataSources {
                     break;
                 }
                 case "cifar10-dvs":
-                case "dvs128-gesture":
-                    throw new ConfigException("data.dataset " + d.dataset + ": spikerev has no loader for the event-frame datasets of the "
-                            + "RevSNN DVS recipes yet (trainable: mnist, fashion-mnist, cifar10, cifar100, imagefolder, nmnist)");
+                case "dvs128-gesture": {
+                    DvsFolder.Kind kind = d.dataset.equals("cifar10-dvs") ? DvsFolder.Kind.CIFAR10_DVS : DvsFolder.Kind.DVS128_GESTURE;
+                    EventFrames.SplitBy split;
+                    try {
+                        split = EventFrames.SplitBy.parse(d.splitBy);
+                    } catch (IllegalArgumentException e) {
+                        throw new ConfigException("data." + e.getMessage());
+                    }
+                    train = DvsFolder.open(root, kind, true, timeSteps, split);
+                    test = DvsFolder.open(root, kind, false, timeSteps, split);
+                    break;
+                }
                 default:
                     throw new ConfigException("data.dataset: unsupported '" + d.dataset + "'");
             }

@@ -59,6 +59,8 @@ public final class TrainConfig {
         @JsonProperty("train_subset") public int trainSubset = 0;
         /** Use at most this many test images (0 = all). */
         @JsonProperty("test_subset") public int testSubset = 0;
+        /** DVS datasets: how events are cut into the T frames, SpikingJelly's {@code split_by} ("number" or "time"). */
+        @JsonProperty("split_by") public String splitBy = "number";
     }
 
     public static final class Optim {

@@ -103,7 +103,7 @@ public final class Trainer {
         FamilyModel model = buildModel();
         Devices.to(model.module(), dev);
         if (dist != null) GradSync.broadcastModule(dist, model.module()); // [ddp] every rank starts from rank 0's weights
-        DataSources data = DataSources.of(cfg.data, timeSteps());
+        DataSources data = DataSources.of(cfg);
         DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
                 .shard(rank(), world()) // [ddp] this rank's shard (0 of 1: everything)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.trainTransform)
@@ -403,11 +403,6 @@ public final class Trainer {
                 .continuousUpdate().build();
         if (start > 0) pb.stepTo(start);
         return pb;
-    }
-
-    private int timeSteps() {
-        Object t = cfg.model.get("time_step");
-        return t instanceof Number n ? n.intValue() : 4;
     }
 
     private static int intOf(Object o, int d) { return o instanceof Number n ? n.intValue() : d; }
