@@ -168,6 +168,9 @@ public final class DataSources {
         if (cfg.data.colorJitter > 0 || cfg.data.reprob > 0)
             log.printf("warning: data.color_jitter=%s / data.reprob=%s are accepted but not applied by spikerev (no colour "
                     + "jitter / random erasing yet)%n", cfg.data.colorJitter, cfg.data.reprob);
+        if (cfg.data.dataset.equals("cifar10-dvs") || cfg.data.dataset.equals("dvs128-gesture"))
+            log.printf("warning: the RevSNN DVS scripts also apply SNNAugmentWide to every training clip (one random shear, "
+                    + "translate, rotate or cutout); spikerev applies the clip-wide flip%s only%n", cfg.data.mixup > 0 || cfg.data.cutmix > 0 ? " and mixup/cutmix" : "");
         if (!(cfg.data.mixup > 0 || cfg.data.cutmix > 0)) return null;
         if (!cfg.family.equals("t-revsnn") && !cfg.family.equals("revsnn"))
             throw new ConfigException("data.mixup / data.cutmix: family " + cfg.family + " trains with hard labels (its reference "
