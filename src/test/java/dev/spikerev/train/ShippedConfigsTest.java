@@ -79,7 +79,9 @@ class ShippedConfigsTest {
                         .replace("torch/cifar10", "torch/cifar100").replace("num_classes: 10", "num_classes: 100").replace("workers: 4", "workers: 8"),
                 "mpis-cifar10", "dataset: cifar10\n",
                 "mpis-cifar100", "dataset: cifar100\n",
-                "mpis-nmnist", "dataset: nmnist\n");
+                "mpis-nmnist", "dataset: nmnist\n",
+                "revsnn-cifar10-dvs", "model: revs_resnet24\nT: 16\ndata_path: data/cifar10-dvs\n",
+                "revsnn-dvs128-gesture", "model: revs_resnet24\nT: 16\ndataset: DVS128Gesture\ndata_path: data/dvs128-gesture\n");
         ObjectMapper om = new ObjectMapper();
         for (Map.Entry<String, String> e : args.entrySet()) {
             Path a = tmp.resolve(e.getKey() + "-args.yaml");
