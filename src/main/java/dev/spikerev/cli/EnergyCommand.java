@@ -70,7 +70,7 @@ public final class EnergyCommand implements Callable<Integer> {
         PrintStream out = System.out;
         FamilyModel model = new Trainer(cfg, out, false).buildModel();
         EvalCommand.loadWeights(model, checkpoint, ema);
-        DataSources ds = DataSources.of(cfg);
+        DataSources ds = DataSources.of(cfg.data, model.timeSteps());
         DataLoader test = DataLoader.builder(ds.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .workers(cfg.data.workers).transform(ds.testTransform).build();
         long limit = images == 0 ? Long.MAX_VALUE : images;

@@ -51,7 +51,7 @@ public final class EvalCommand implements Callable<Integer> {
         FamilyModel model = trainer.buildModel();
         if (where.isCuda()) Devices.to(model.module(), where.device()); // the CPU copies of the checkpoint are copied there
         loadWeights(model, checkpoint, ema);
-        DataSources data = DataSources.of(cfg);
+        DataSources data = DataSources.of(cfg.data, model.timeSteps());
         DataLoader test = DataLoader.builder(data.test).batchSize(cfg.data.evalBatchSize).shuffle(false)
                 .workers(cfg.data.workers).transform(data.testTransform).build();
         double[] r = Trainer.evaluate(model, test, where, amp);

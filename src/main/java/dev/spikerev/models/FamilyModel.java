@@ -26,6 +26,12 @@ public interface FamilyModel {
     /** Back-propagates a loss from {@link #forwardLoss} (reversible / implicit paths run their own backward). */
     void backward(Tensor loss);
 
+    /**
+     * Frames per sample the model expects from an event dataset (N-MNIST, DVS128 Gesture, CIFAR10-DVS): its number of
+     * time steps with the family's own default. Default: 4.
+     */
+    default int timeSteps() { return 4; }
+
     /** The reference optimizer (plus its clipping rules) over this model, from meta.json's {@code optimizer}. */
     Stepper optimizer(Map<String, Object> optimizerMeta);
 

@@ -31,21 +31,7 @@ public final class DataSources {
         this.testTransform = testTransform;
     }
 
-    /** The datasets of a training config; event datasets get the model's time steps ({@link #timeSteps}). */
-    public static DataSources of(TrainConfig cfg) {
-        return of(cfg.data, timeSteps(cfg));
-    }
-
-    /**
-     * Frames per event sample: the model's {@code time_step} (MPIS-SNNs scripts) or {@code T} (RevSNN DVS scripts, whose
-     * SpikingJelly datasets take {@code frames_number=T}), else 4.
-     */
-    public static int timeSteps(TrainConfig cfg) {
-        Object t = cfg.model.get("time_step");
-        if (!(t instanceof Number)) t = cfg.model.get("T");
-        return t instanceof Number n ? n.intValue() : 4;
-    }
-
+    /** The datasets of {@code d}; event datasets are binned into {@code timeSteps} frames (the model's {@code timeSteps()}). */
     public static DataSources of(TrainConfig.Data d, int timeSteps) {
         Path root = Path.of(d.root);
         try {

@@ -103,7 +103,7 @@ public final class Trainer {
         FamilyModel model = buildModel();
         Devices.to(model.module(), dev);
         if (dist != null) GradSync.broadcastModule(dist, model.module()); // [ddp] every rank starts from rank 0's weights
-        DataSources data = DataSources.of(cfg);
+        DataSources data = DataSources.of(cfg.data, model.timeSteps());
         DataLoader trainLoader = DataLoader.builder(data.train).batchSize(cfg.data.batchSize).shuffle(true).dropLast(true)
                 .shard(rank(), world()) // [ddp] this rank's shard (0 of 1: everything)
                 .seed(cfg.train.seed).workers(cfg.data.workers).transform(data.trainTransform)

@@ -28,6 +28,9 @@ public final class MpisModel implements FamilyModel {
 
     public MpisModel(MpisConfig config) { this(new MPISNet(config)); }
 
+    /** {@code time_step}: 30 by default for the neuromorphic model, as the reference scripts. */
+    @Override public int timeSteps() { return net.config.timeStep(); }
+
     public MpisModel(MPISNet net) { this(net, null); }
 
     private MpisModel(MPISNet net, Surrogate bptt) {

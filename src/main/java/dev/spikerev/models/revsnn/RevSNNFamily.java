@@ -85,6 +85,9 @@ public final class RevSNNFamily implements ModelFamily {
 
         public RevSNNNet net() { return net; }
 
+        /** {@code T}: the DVS scripts' SpikingJelly {@code frames_number}. */
+        @Override public int timeSteps() { return net.config().T(); }
+
         @Override public Module module() { return net; }
 
         @Override public Tensor predict(Tensor input) {
