@@ -4,10 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * DVS128 Gesture and CIFAR10-DVS as the RevSNN DVS recipes load them: SpikingJelly's
@@ -91,52 +88,23 @@ public final class DvsFolder implements Dataset {
         }
         Path dir = split == null ? base : base.resolve(split);
         if (!Files.isDirectory(dir)) throw new IOException(kind.id + ": folder " + dir + " is missing");
-        List<Path> classDirs;
-        try (Stream<Path> s = Files.list(dir)) {
-            classDirs = s.filter(Files::isDirectory).sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString())).toList();
-        }
-        if (classDirs.isEmpty()) throw new IOException(kind.id + ": no class folders in " + dir);
-        if (classDirs.size() > kind.classes)
-            throw new IOException(kind.id + ": " + classDirs.size() + " class folders in " + dir + ", the dataset has " + kind.classes);
         String ext = source == Source.AEDAT ? ".aedat" : ".npz";
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        for (int c = 0; c < classDirs.size(); c++) {
-            List<Path> cf = walkSorted(classDirs.get(c), ext);
-            if (!kind.officialSplit) {
-                int pos = (int) Math.ceil(cf.size() * CIFAR10_DVS_TRAIN_RATIO);
-                cf = train ? cf.subList(0, pos) : cf.subList(pos, cf.size());
-            }
-            for (Path f : cf) { files.add(f); labels.add(c); }
-        }
-        if (files.isEmpty()) throw new IOException(kind.id + ": no " + ext + " files under " + dir + (train ? " (train)" : " (test)"));
-        return new DvsFolder(List.copyOf(files), labels.stream().mapToInt(Integer::intValue).toArray(), source, frames, splitBy, kind.classes);
+        DatasetFolder listing = DatasetFolder.scan(dir, DatasetFolder.withExtension(ext));
+        if (listing.classes().isEmpty()) throw new IOException(kind.id + ": no class folders in " + dir);
+        if (listing.classes().size() > kind.classes)
+            throw new IOException(kind.id + ": " + listing.classes().size() + " class folders in " + dir + ", the dataset has " + kind.classes);
+        DatasetFolder.Samples s = listing.samples(cf -> {
+            if (kind.officialSplit) return cf;
+            int pos = (int) Math.ceil(cf.size() * CIFAR10_DVS_TRAIN_RATIO); // the scripts' split_to_train_test_set(0.9, ...)
+            return train ? cf.subList(0, pos) : cf.subList(pos, cf.size());
+        });
+        if (s.files().isEmpty()) throw new IOException(kind.id + ": no " + ext + " files under " + dir + (train ? " (train)" : " (test)"));
+        return new DvsFolder(s.files(), s.labels(), source, frames, splitBy, kind.classes);
     }
 
+    /** Whether {@code dir} holds class folders with raw {@code .aedat} files (the CIFAR10-DVS download). */
     private static boolean hasAedatClasses(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) return false;
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path c : s.filter(Files::isDirectory).toList())
-                if (!walkSorted(c, ".aedat").isEmpty()) return true;
-        }
-        return false;
-    }
-
-    /** torchvision's {@code make_dataset} order: directories by path string, files by name within each. */
-    private static List<Path> walkSorted(Path classDir, String ext) throws IOException {
-        List<Path> dirs;
-        try (Stream<Path> s = Files.walk(classDir)) {
-            dirs = s.filter(Files::isDirectory).sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
-        }
-        List<Path> out = new ArrayList<>();
-        for (Path d : dirs) {
-            try (Stream<Path> s = Files.list(d)) {
-                s.filter(f -> !Files.isDirectory(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(ext))
-                        .sorted((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()))
-                        .forEach(out::add);
-            }
-        }
-        return out;
+        return Files.isDirectory(dir) && DatasetFolder.scan(dir, DatasetFolder.withExtension(".aedat")).size() > 0;
     }
 
     public Source source() { return source; }

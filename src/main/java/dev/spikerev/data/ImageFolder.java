@@ -6,11 +6,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 
 /**
@@ -38,34 +35,11 @@ public final class ImageFolder implements Dataset {
     /** Scans {@code root}. */
     public static ImageFolder scan(Path root) throws IOException {
         if (!Files.isDirectory(root)) throw new IOException(root + ": not a directory");
-        List<String> classes;
-        try (Stream<Path> s = Files.list(root)) {
-            classes = s.filter(Files::isDirectory).map(p -> p.getFileName().toString()).sorted().toList();
-        }
-        if (classes.isEmpty()) throw new IOException(root + ": no class sub-directories");
-        List<Path> files = new ArrayList<>();
-        List<Integer> labels = new ArrayList<>();
-        for (int c = 0; c < classes.size(); c++) {
-            Path dir = root.resolve(classes.get(c));
-            List<Path> fs;
-            try (Stream<Path> s = Files.walk(dir, java.nio.file.FileVisitOption.FOLLOW_LINKS)) {
-                fs = s.filter(Files::isRegularFile).filter(ImageFolder::isImage)
-                        .sorted((a, b) -> dir.relativize(a).toString().compareTo(dir.relativize(b).toString()))
-                        .toList();
-            }
-            for (Path f : fs) {
-                files.add(f);
-                labels.add(c);
-            }
-        }
-        if (files.isEmpty()) throw new IOException(root + ": no image files (" + EXTENSIONS + ")");
-        return new ImageFolder(classes, files, labels.stream().mapToInt(Integer::intValue).toArray());
-    }
-
-    private static boolean isImage(Path p) {
-        String n = p.getFileName().toString();
-        int dot = n.lastIndexOf('.');
-        return dot > 0 && EXTENSIONS.contains(n.substring(dot + 1).toLowerCase(Locale.ROOT));
+        DatasetFolder listing = DatasetFolder.scan(root, DatasetFolder.withExtension(EXTENSIONS.stream().map(e -> "." + e).toArray(String[]::new)));
+        if (listing.classes().isEmpty()) throw new IOException(root + ": no class sub-directories");
+        DatasetFolder.Samples all = listing.samples(fs -> fs);
+        if (all.files().isEmpty()) throw new IOException(root + ": no image files (" + EXTENSIONS + ")");
+        return new ImageFolder(listing.classes(), all.files(), all.labels());
     }
 
     @Override

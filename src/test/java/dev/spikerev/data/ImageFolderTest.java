@@ -56,6 +56,21 @@ class ImageFolderTest {
         assertArrayEquals(new int[] {3, 6, 6}, r.shape());
     }
 
+    /** torchvision's make_dataset walks sorted(os.walk(class_dir)): a class folder's own files come before its sub-folders'. */
+    @Test
+    void filesInTorchvisionWalkOrder() throws IOException {
+        png(root.resolve("cat/sub/y.png"), 4, 3, 1);
+        png(root.resolve("cat/z.png"), 4, 3, 2);
+        png(root.resolve("cat/sub-b/x.png"), 4, 3, 3);
+        png(root.resolve("cat/a.PNG"), 4, 3, 4);
+        png(root.resolve("cat/sub/deep/w.png"), 4, 3, 5);
+        ImageFolder f = ImageFolder.scan(root);
+        List<String> order = new java.util.ArrayList<>();
+        for (int i = 0; i < f.size(); i++) order.add(root.resolve("cat").relativize(f.file(i)).toString().replace('\\', '/'));
+        // as Python lists them: directories by path string ("cat/sub" < "cat/sub-b" < "cat/sub/deep"), files by name
+        assertEquals(List.of("a.PNG", "z.png", "sub/y.png", "sub-b/x.png", "sub/deep/w.png"), order);
+    }
+
     @Test
     void grayscalePngIsReplicatedUnchanged() throws IOException {
         BufferedImage g = new BufferedImage(2, 2, BufferedImage.TYPE_BYTE_GRAY);
