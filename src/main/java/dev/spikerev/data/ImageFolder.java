@@ -13,7 +13,7 @@ import javax.imageio.ImageIO;
 /**
  * torchvision-style {@code ImageFolder}: {@code root/<class>/**&#47;*.png|jpg|jpeg|bmp|gif}. Classes are the
  * sub-directory names sorted by code point (Python's {@code sorted}), class index = position in that list; files
- * are walked recursively and sorted by their path relative to the class directory. Images are decoded with
+ * are listed in torchvision's {@code make_dataset} order ({@link DatasetFolder}). Images are decoded with
  * {@link ImageIO} on every {@link #get} and returned as RGB {@code [3, H, W]} bytes (8-bit grayscale is replicated
  * to three channels; alpha is dropped, like PIL's {@code convert("RGB")}). Sizes may differ between images: add
  * {@link Transforms#resize}/{@link Transforms#centerCrop} before batching.
