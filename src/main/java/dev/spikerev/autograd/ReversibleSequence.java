@@ -3,6 +3,7 @@ package dev.spikerev.autograd;
 import static org.bytedeco.pytorch.global.torch.cat;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
+import dev.spikerev.tensor.Layouts;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -273,7 +274,7 @@ public final class ReversibleSequence {
         Tensor merge(Tensor[] streams);
     }
 
-    /** Equal chunks along one dim (views); merge concatenates. */
+    /** Equal chunks along one dim (views); merge concatenates in the streams' memory order. */
     private record ChunkLayout(int dim, int n) implements Layout {
         @Override public Tensor[] split(Tensor packed) {
             TensorVector v = packed.chunk(n, dim);
@@ -282,12 +283,7 @@ public final class ReversibleSequence {
             v.close();
             return out;
         }
-        @Override public Tensor merge(Tensor[] streams) {
-            TensorVector v = new TensorVector(streams);
-            Tensor out = cat(v, dim);
-            v.close();
-            return out;
-        }
+        @Override public Tensor merge(Tensor[] streams) { return Layouts.cat(streams, dim); } // keeps channels-last
     }
 
     /** Streams of any shapes flattened and concatenated into one 1-D tensor. */

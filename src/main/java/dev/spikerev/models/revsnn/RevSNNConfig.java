@@ -9,7 +9,9 @@ import java.util.Map;
  * Constructor arguments of the RevSNN models (names as in the reference constructors), plus two port switches:
  * {@code dvs} (the cifar10-dvs / dvs128-gesture model files: event input {@code [B, T, 2, 128, 128]}) and
  * {@code reversible} (true: the reference's reversible sequences; false: the same layers through plain autograd,
- * i.e. BPTT with every activation kept).
+ * i.e. BPTT with every activation kept), and one layout switch, {@code channels_last} (RevSResNet, default true: the
+ * activations in NHWC order, which the CPU convolutions read without a layout change; the values are those of the
+ * reference's NCHW model up to float rounding).
  *
  * @param model      {@link Model#REVSRESNET} or {@link Model#REVSFORMER}
  * @param layers     RevSResNet blocks per stage (4 stages CIFAR, 3 DVS)
@@ -19,10 +21,11 @@ import java.util.Map;
  * @param depths     RevSFormer number of reversible blocks
  * @param mlpRatio   RevSFormer MLP hidden = D·ratio
  * @param T          time steps for CIFAR input (DVS models take T from the data)
+ * @param channelsLast RevSResNet activations channels-last (NHWC) instead of NCHW
  */
 public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes, int numClasses, int T,
                            int embedDims, int numHeads, int depths, double mlpRatio, int inChannels, int imgH, int imgW,
-                           boolean reversible) {
+                           boolean reversible, boolean channelsLast) {
 
     public enum Model { REVSRESNET, REVSFORMER }
 
@@ -70,19 +73,20 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
     public static RevSNNConfig resnet(boolean dvs, int[] layers, int[] planes, int numClasses, int T, boolean reversible, int inChannels) {
         if (inChannels < 1) throw new IllegalArgumentException("in_channels must be >= 1, found " + inChannels);
         return new RevSNNConfig(Model.REVSRESNET, dvs, layers, planes, numClasses, T, 0, 1, 0, 4, inChannels,
-                dvs ? 128 : 32, dvs ? 128 : 32, reversible);
+                dvs ? 128 : 32, dvs ? 128 : 32, reversible, true);
     }
 
     /** RevSFormer-{depths}-{dims}: CIFAR (32x32, 3 channels) or DVS (128x128, 2 channels). */
     public static RevSNNConfig former(boolean dvs, int embedDims, int numHeads, int depths, int numClasses, int T, boolean reversible) {
         return new RevSNNConfig(Model.REVSFORMER, dvs, null, null, numClasses, T, embedDims, numHeads, depths, 4,
-                dvs ? 2 : 3, dvs ? 128 : 32, dvs ? 128 : 32, reversible);
+                dvs ? 2 : 3, dvs ? 128 : 32, dvs ? 128 : 32, reversible, false);
     }
 
     /**
      * From a fixture's {@code meta.json}: {@code constructor} (reference argument names; {@code cls} RevSResNet or
      * rev_vit_snn) and the dataset ({@code constructor.reference_dataset_folder} or {@code layout} naming dvs).
-     * Optional {@code constructor.reversible} (default true) and, for RevSResNet, {@code in_channels} (default 3 / 2).
+     * Optional {@code constructor.reversible} (default true) and, for RevSResNet, {@code in_channels} (default 3 / 2)
+     * and {@code channels_last} (default true).
      */
     @SuppressWarnings("unchecked")
     public static RevSNNConfig fromMeta(Map<String, Object> meta) {
@@ -93,25 +97,40 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
         String layout = String.valueOf(c.getOrDefault("layout", ""));
         boolean dvs = c.get("dvs") instanceof Boolean b ? b
                 : folder.contains("dvs") || layout.toLowerCase(Locale.ROOT).startsWith("dvs");
-        boolean reversible = !(c.get("reversible") instanceof Boolean b) || b;
+        boolean reversible = bool(c, "reversible", true);
+        boolean channelsLast = bool(c, "channels_last", true);
         int T = intOf(c, "T", 4);
         String kind = cls.toLowerCase(Locale.ROOT);
         if (kind.contains("resnet")) {
             return resnet(dvs, ints(c.get("layers")), ints(c.get("planes")), intOf(c, "num_classes", dvs ? 10 : 100), T, reversible,
-                    intOf(c, "in_channels", dvs ? 2 : 3));
+                    intOf(c, "in_channels", dvs ? 2 : 3)).withChannelsLast(channelsLast);
         }
         if (kind.contains("vit") || kind.contains("former")) {
             int ih = intOf(c, "img_size_h", dvs ? 128 : 32), iw = intOf(c, "img_size_w", dvs ? 128 : 32);
             double ratio = c.get("mlp_ratios") instanceof Number n ? n.doubleValue() : 4.0;
             return new RevSNNConfig(Model.REVSFORMER, dvs, null, null, intOf(c, "num_classes", dvs ? 11 : 10), T,
                     intOf(c, "embed_dims", dvs ? 256 : 384), intOf(c, "num_heads", dvs ? 16 : 12), intOf(c, "depths", 2),
-                    ratio, intOf(c, "in_channels", dvs ? 2 : 3), ih, iw, reversible);
+                    ratio, intOf(c, "in_channels", dvs ? 2 : 3), ih, iw, reversible, false);
         }
         throw new IllegalArgumentException("revsnn: constructor.cls must be RevSResNet or rev_vit_snn, found '" + cls + "'");
     }
 
     public RevSNNConfig withReversible(boolean rev) {
-        return new RevSNNConfig(model, dvs, layers, planes, numClasses, T, embedDims, numHeads, depths, mlpRatio, inChannels, imgH, imgW, rev);
+        return new RevSNNConfig(model, dvs, layers, planes, numClasses, T, embedDims, numHeads, depths, mlpRatio, inChannels, imgH, imgW, rev,
+                channelsLast);
+    }
+
+    /** The same model with NHWC ({@code true}) or NCHW activations; RevSFormer ignores it. */
+    public RevSNNConfig withChannelsLast(boolean cl) {
+        return new RevSNNConfig(model, dvs, layers, planes, numClasses, T, embedDims, numHeads, depths, mlpRatio, inChannels, imgH, imgW,
+                reversible, cl);
+    }
+
+    private static boolean bool(Map<String, Object> c, String k, boolean d) {
+        Object v = c.get(k);
+        if (v == null) return d;
+        if (v instanceof Boolean b) return b;
+        throw new IllegalArgumentException("revsnn constructor." + k + " must be true or false, found " + v);
     }
 
     private static int intOf(Map<String, Object> c, String k, int d) {

@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.LinearImpl;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.MemoryFormat;
 
 import static org.bytedeco.pytorch.global.torch.*;
 
@@ -30,6 +31,11 @@ import static org.bytedeco.pytorch.global.torch.*;
  * Each {@code layer{i}} is a {@link RevSequence} of {@code layers[i]} blocks with F = G = {@link BasicResidualBlock}
  * (planes[i]); {@code ds{i}} is {@code neuron -> AvgPool(3,2,1) -> conv1x1 -> BN}. Neurons: CIFAR IF (v_th 1,
  * ATan(2)), DVS LIF (tau 1.5, Sigmoid(4)); all hard reset to 0 with detach_reset.
+ *
+ * <p>Memory layout ({@link RevSNNConfig#channelsLast()}, default on): the input is made channels-last before conv1, and
+ * every later activation stays NHWC - the convolutions, BatchNorms, pools and neurons keep their input's layout, and
+ * the reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions
+ * skip the NCHW to blocked reorders of their inputs and outputs. State-dict tensors are unchanged (NCHW weights).
  */
 public final class RevSResNet extends RevSNNNet {
     private final Module2 conv1, bn1;
@@ -67,6 +73,9 @@ public final class RevSResNet extends RevSNNNet {
         initWeights();
     }
 
+    /** The reversible stages {@code layer1..}. */
+    List<RevSequence> stages() { return stages; }
+
     /** kaiming_normal_(fan_out, relu) for every conv; BN 1/0 and Linear defaults stay. */
     private void initWeights() {
         try (NoGradGuard ng = new NoGradGuard()) {
@@ -86,12 +95,14 @@ public final class RevSResNet extends RevSNNNet {
         if (config.dvs()) {
             if (input.dim() != 5) throw new IllegalArgumentException("DVS RevSResNet expects [B, T, 2, H, W], found " + input.dim() + "-d input");
             x = Scopes.keepOne(() -> Seq.toAnn(input.permute(1, 0, 2, 3, 4), z -> {
-                Tensor y = bn1.bn.forward(conv1.conv.forward(z));
+                Tensor y = bn1.bn.forward(conv1.conv.forward(config.channelsLast() ? z.contiguous(MemoryFormat.ChannelsLast) : z));
                 return avg_pool2d(y, new long[]{3, 3}, new long[]{2, 2}, new long[]{1, 1}, false, true, new org.bytedeco.pytorch.LongOptional());
             }));
         } else {
             if (input.dim() != 4) throw new IllegalArgumentException("CIFAR RevSResNet expects [B, C, H, W], found " + input.dim() + "-d input");
-            x = Scopes.keepOne(() -> bn1.bn.forward(conv1.conv.forward(input)).unsqueeze(0).repeat(config.T(), 1, 1, 1, 1));
+            Tensor in = config.channelsLast() ? input.contiguous(MemoryFormat.ChannelsLast) : input;
+            x = Scopes.keepOne(() -> Seq.repeat(bn1.bn.forward(conv1.conv.forward(in)), config.T()));
+            if (in != input) in.close();
         }
         // each stage's input handle is closed once used: autograd keeps what backward needs, nothing more
         for (int i = 0; i < stages.size(); i++) {

@@ -3,12 +3,12 @@ package dev.spikerev.models.revsnn;
 import dev.spikerev.autograd.ReversibleSequence;
 import dev.spikerev.nn.SpikeList;
 import dev.spikerev.nn.SpikeModule;
+import dev.spikerev.tensor.Layouts;
 import dev.spikerev.tensor.Scopes;
 import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
-import static org.bytedeco.pytorch.global.torch.cat;
 
 /**
  * The reference's {@code ReversibleSequence(nn.ModuleList(blocks))} on {@code [T, B, 2C, ...]} (split on dim 2),
@@ -51,7 +51,7 @@ final class RevSequence extends SpikeModule {
             x1 = y[0];
             x2 = y[1];
         }
-        Tensor out = cat(new TensorVector(x1, x2), 2);
+        Tensor out = Layouts.cat(new Tensor[]{x1, x2}, 2);
         x1.close();
         x2.close();
         return out;
