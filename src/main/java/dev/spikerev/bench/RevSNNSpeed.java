@@ -96,8 +96,18 @@ public final class RevSNNSpeed {
     /** Builds the model ({@code manual_seed(0)}), a random batch and times it with {@link StepTimer}. */
     public static SpeedCase run(String model, Integer classes, int t, Integer heads, boolean reversible, int batch,
                                 int steps, int warmup) {
+        return run(model, classes, t, heads, reversible, true, batch, steps, warmup);
+    }
+
+    /**
+     * As {@link #run(String, Integer, int, Integer, boolean, int, int, int)}; {@code channelsLast false} times RevSResNet
+     * with NCHW activations, the reference's layout (constructor key {@code channels_last: false}).
+     */
+    public static SpeedCase run(String model, Integer classes, int t, Integer heads, boolean reversible, boolean channelsLast,
+                                int batch, int steps, int warmup) {
         if (batch < 1) throw new IllegalArgumentException("--batch must be >= 1, found " + batch);
         Map<String, Object> ctor = constructor(model, classes, t, heads, reversible);
+        if ("RevSResNet".equals(ctor.get("cls"))) ctor.put("channels_last", channelsLast);
         Map<String, Object> opt = optimizer(ctor);
         manual_seed(0);
         FamilyModel m = new RevSNNFamily().build(Map.of("family", "revsnn", "constructor", ctor));

@@ -74,6 +74,8 @@ public final class BenchSpeed implements Callable<Integer> {
     boolean simulateAllSteps;
     @Option(names = "--plain", description = "t-revsnn / revsnn: plain autograd (BPTT) instead of the reversible backward.")
     boolean plain;
+    @Option(names = "--nchw", description = "revsnn RevSResNet: NCHW activations (the reference's layout) instead of channels-last.")
+    boolean nchw;
     @Option(names = "--compare-python", description = "Also run tools/bench_reference.py with the same settings.")
     boolean comparePython;
     @Option(names = "--ref-dir", paramLabel = "PATH", description = "Local clone of the family's reference (for --compare-python).")
@@ -210,7 +212,7 @@ public final class BenchSpeed implements Callable<Integer> {
             java = switch (family) {
                 case "t-revsnn" -> trevsnn(out);
                 case "revsnn" -> fromCase(out, RevSNNSpeed.run(model == null ? "revsresnet21" : model, classes,
-                        timeSteps == null ? 4 : timeSteps, heads, !plain, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
+                        timeSteps == null ? 4 : timeSteps, heads, !plain, !nchw, batch, steps, warmup), List.of("--save-memory", plain ? "0" : "1"));
                 default -> fromCase(out, MpisSpeed.run(model == null ? "cifar-small" : model, timeSteps,
                         gradient == null ? "one-step" : gradient, simulateAllSteps, batch, steps, warmup), List.of());
             };
@@ -268,6 +270,8 @@ public final class BenchSpeed implements Callable<Integer> {
         if (!family.equals("revsnn") && matched("--heads")) throw new UserError("bench speed: --heads applies to --family revsnn only");
         if (!family.equals("mpis") && matched("--gradient")) throw new UserError("bench speed: --gradient applies to --family mpis only");
         if (!family.equals("mpis") && simulateAllSteps) throw new UserError("bench speed: --simulate-all-steps applies to --family mpis only");
+        if (nchw && !family.equals("revsnn"))
+            throw new UserError("bench speed: --nchw applies to revsnn RevSResNet only (the other families run NCHW)");
         if (family.equals("mpis") && plain)
             throw new UserError("bench speed: --plain does not apply to mpis (use --gradient one-step|implicit)");
         if (family.equals("mpis") && matched("--classes"))

@@ -71,8 +71,18 @@ class BenchSpeedTest {
         assertEquals("RevSResNet", c.get("cls"));
         assertEquals(List.of(4, 8, 8, 16), c.get("planes"));
         assertEquals(10, c.get("num_classes"));
+        assertEquals(true, c.get("channels_last"));
         @SuppressWarnings("unchecked") Map<String, Object> o = (Map<String, Object>) m.get("optimizer");
         assertEquals("SGD", o.get("name"));
+    }
+
+    @Test
+    void revsnnNchwRecordsTheLayout() throws Exception {
+        Path json = tmp.resolve("nchw.json");
+        CliRun r = CliRun.of("bench", "speed", "--family", "revsnn", "--model", "revsresnet-tiny", "--T", "1", "--classes", "10",
+                "--nchw", "--batch", "1", "--steps", "1", "--warmup", "0", "--threads", "1", "--json", json.toString());
+        assertEquals(0, r.rc(), r.out() + r.err());
+        assertEquals(false, ((Map<?, ?>) read(json).get("constructor")).get("channels_last"));
     }
 
     @Test
@@ -143,6 +153,7 @@ class BenchSpeedTest {
         assertOneLineError(List.of("--family", "mpis", "--model", "cifar"), "cifar-fixture, cifar-small");
         assertOneLineError(List.of("--family", "revsnn", "--gradient", "implicit"), "--gradient applies to --family mpis only");
         assertOneLineError(List.of("--family", "revsnn", "--simulate-all-steps"), "--simulate-all-steps applies to --family mpis only");
+        assertOneLineError(List.of("--family", "mpis", "--nchw"), "--nchw applies to revsnn RevSResNet only");
         assertOneLineError(List.of("--family", "mpis", "--gradient", "bptt"), "one-step, implicit");
         assertOneLineError(List.of("--family", "mpis", "--plain"), "--plain does not apply to mpis");
         assertOneLineError(List.of("--family", "revsnn", "--img", "64"), "--img applies to --family t-revsnn only");
