@@ -33,9 +33,10 @@ import static org.bytedeco.pytorch.global.torch.*;
  * ATan(2)), DVS LIF (tau 1.5, Sigmoid(4)); all hard reset to 0 with detach_reset.
  *
  * <p>Memory layout ({@link RevSNNConfig#channelsLast()}, default on): the input is made channels-last before conv1, and
- * every later activation stays NHWC - the convolutions, BatchNorms, pools and neurons keep their input's layout, and
- * the reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions
- * skip the NCHW to blocked reorders of their inputs and outputs. State-dict tensors are unchanged (NCHW weights).
+ * later activations stay NHWC - the convolutions, BatchNorms, pools and neurons keep their input's layout, and the
+ * reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions skip the
+ * NCHW to blocked reorders of their inputs and outputs; stages below 8x8 pixels go back to NCHW
+ * ({@link #MIN_NHWC_PIXELS}). State-dict tensors are unchanged (NCHW weights).
  */
 public final class RevSResNet extends RevSNNNet {
     private final Module2 conv1, bn1;
@@ -72,6 +73,13 @@ public final class RevSResNet extends RevSNNNet {
         fc = register_module("fc", new dev.spikerev.nn.Linear(planes[planes.length - 1] * 2L, cfg.numClasses()));
         initWeights();
     }
+
+    /**
+     * Stages on smaller feature maps run NCHW even with {@link RevSNNConfig#channelsLast()}: there oneDNN's NHWC
+     * convolutions are slower than its blocked ones (4x4 maps at 448 channels, one thread: forward +10 %, backward
+     * +10-17 %), while at 8x8 the two break even and above it NHWC wins by skipping the reorders.
+     */
+    static final long MIN_NHWC_PIXELS = 64;
 
     /** The reversible stages {@code layer1..}. */
     List<RevSequence> stages() { return stages; }
@@ -110,6 +118,11 @@ public final class RevSResNet extends RevSNNNet {
                 DownSample d = downs.get(i - 1);
                 Tensor xi = x;
                 x = Scopes.keepOne(() -> d.forward(xi));
+                xi.close();
+            }
+            if (x.size(3) * x.size(4) < MIN_NHWC_PIXELS && !x.is_contiguous()) {
+                Tensor xi = x;
+                x = Scopes.keepOne(xi::contiguous); // small maps: back to NCHW for this and the later stages
                 xi.close();
             }
             Tensor xi = x;
