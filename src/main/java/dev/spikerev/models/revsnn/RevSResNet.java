@@ -32,11 +32,12 @@ import static org.bytedeco.pytorch.global.torch.*;
  * (planes[i]); {@code ds{i}} is {@code neuron -> AvgPool(3,2,1) -> conv1x1 -> BN}. Neurons: CIFAR IF (v_th 1,
  * ATan(2)), DVS LIF (tau 1.5, Sigmoid(4)); all hard reset to 0 with detach_reset.
  *
- * <p>Memory layout ({@link RevSNNConfig#channelsLast()}, default on): the input is made channels-last before conv1, and
- * later activations stay NHWC - the convolutions, BatchNorms, pools and neurons keep their input's layout, and the
- * reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions skip the
- * NCHW to blocked reorders of their inputs and outputs; stages below 8x8 pixels go back to NCHW
- * ({@link #MIN_NHWC_PIXELS}). State-dict tensors are unchanged (NCHW weights).
+ * <p>Memory layout ({@link RevSNNConfig#channelsLast()}, default on): the stages that are wide and large enough
+ * ({@link #MIN_NHWC_PLANES}, {@link #MIN_NHWC_PIXELS}: RevSResNet21/37/109's first three) get their input in NHWC
+ * order, and everything inside keeps it - the convolutions, BatchNorms, pools and neurons follow their input's layout,
+ * and the reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions
+ * skip the NCHW to blocked reorders of their inputs and outputs. The stem, the other stages and the state-dict
+ * tensors stay NCHW.
  */
 public final class RevSResNet extends RevSNNNet {
     private final Module2 conv1, bn1;
@@ -75,11 +76,19 @@ public final class RevSResNet extends RevSNNNet {
     }
 
     /**
-     * Stages on smaller feature maps run NCHW even with {@link RevSNNConfig#channelsLast()}: there oneDNN's NHWC
-     * convolutions are slower than its blocked ones (4x4 maps at 448 channels, one thread: forward +10 %, backward
-     * +10-17 %), while at 8x8 the two break even and above it NHWC wins by skipping the reorders.
+     * With {@link RevSNNConfig#channelsLast()}, a stage runs NHWC when its streams have at least {@link #MIN_NHWC_PLANES}
+     * channels on at least {@link #MIN_NHWC_PIXELS} pixels, else NCHW. Measured with oneDNN at RevSResNet21's shapes
+     * (batch 8 x T 4, one thread): NHWC skips the NCHW to blocked reorders and wins at 64 ch @ 32x32, 128 @ 16x16 and
+     * 256 @ 8x8 (oneDNN time of the 256 stage 771-779 vs 808-815 ms per 2 train + 2 inference steps), loses at 448 @
+     * 4x4 (forward +10 %, backward +10-17 %); on the fixture-size model (4-16 channels) NHWC made the whole step 27 %
+     * slower.
      */
     static final long MIN_NHWC_PIXELS = 64;
+    static final int MIN_NHWC_PLANES = 64;
+
+    boolean nhwc(int stage, long pixels) {
+        return config.channelsLast() && config.planes()[stage] >= MIN_NHWC_PLANES && pixels >= MIN_NHWC_PIXELS;
+    }
 
     /** The reversible stages {@code layer1..}. */
     List<RevSequence> stages() { return stages; }
@@ -103,14 +112,16 @@ public final class RevSResNet extends RevSNNNet {
         if (config.dvs()) {
             if (input.dim() != 5) throw new IllegalArgumentException("DVS RevSResNet expects [B, T, 2, H, W], found " + input.dim() + "-d input");
             x = Scopes.keepOne(() -> Seq.toAnn(input.permute(1, 0, 2, 3, 4), z -> {
-                Tensor y = bn1.bn.forward(conv1.conv.forward(config.channelsLast() ? z.contiguous(MemoryFormat.ChannelsLast) : z));
+                Tensor y = bn1.bn.forward(conv1.conv.forward(z));
                 return avg_pool2d(y, new long[]{3, 3}, new long[]{2, 2}, new long[]{1, 1}, false, true, new org.bytedeco.pytorch.LongOptional());
             }));
         } else {
             if (input.dim() != 4) throw new IllegalArgumentException("CIFAR RevSResNet expects [B, C, H, W], found " + input.dim() + "-d input");
-            Tensor in = config.channelsLast() ? input.contiguous(MemoryFormat.ChannelsLast) : input;
-            x = Scopes.keepOne(() -> Seq.repeat(bn1.bn.forward(conv1.conv.forward(in)), config.T()));
-            if (in != input) in.close();
+            x = Scopes.keepOne(() -> {
+                Tensor y = bn1.bn.forward(conv1.conv.forward(input));
+                boolean cl = nhwc(0, y.size(2) * y.size(3)); // before the repeat: T times fewer elements to reorder
+                return Seq.repeat(cl ? y.contiguous(MemoryFormat.ChannelsLast) : y, config.T());
+            });
         }
         // each stage's input handle is closed once used: autograd keeps what backward needs, nothing more
         for (int i = 0; i < stages.size(); i++) {
@@ -120,9 +131,10 @@ public final class RevSResNet extends RevSNNNet {
                 x = Scopes.keepOne(() -> d.forward(xi));
                 xi.close();
             }
-            if (x.size(3) * x.size(4) < MIN_NHWC_PIXELS && !x.is_contiguous()) {
+            boolean cl = nhwc(i, x.size(3) * x.size(4));
+            if (cl != Seq.isChannelsLast(x)) {
                 Tensor xi = x;
-                x = Scopes.keepOne(xi::contiguous); // small maps: back to NCHW for this and the later stages
+                x = Scopes.keepOne(() -> cl ? Seq.channelsLast(xi) : xi.contiguous());
                 xi.close();
             }
             Tensor xi = x;

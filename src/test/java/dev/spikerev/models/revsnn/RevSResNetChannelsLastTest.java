@@ -2,12 +2,7 @@ package dev.spikerev.models.revsnn;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.spikerev.checkpoint.StateDicts;
-import dev.spikerev.checkpoint.TorchFile;
-import dev.spikerev.models.FamilyModel;
 import dev.spikerev.nn.StateDictIO;
-import dev.spikerev.testutil.Fixtures;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,23 +14,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * RevSResNet with channels-last activations (the default) computes the NCHW model's function: one training step from
- * the fixture weights gives the same logits, loss, gradients and BatchNorm buffers up to float rounding (the parity
- * tolerance, atol 1e-5 + rtol 1e-4); the reversible stages really run on dense NHWC streams.
+ * RevSResNet with channels-last stages (the default) computes the NCHW model's function: one training step gives the
+ * same logits, loss, gradients and BatchNorm buffers up to float rounding (the parity tolerance, atol 1e-5 + rtol
+ * 1e-4); the layout policy and the stages' dense NHWC streams. (The fixture-size models run NCHW throughout: their
+ * 4-16 channels are below {@link RevSResNet#MIN_NHWC_PLANES}.)
  */
 class RevSResNetChannelsLastTest {
 
-    @SuppressWarnings("unchecked")
-    static Map<String, Tensor> step(String name, Boolean channelsLast, boolean reversible) throws Exception {
-        Map<String, Object> meta = new ObjectMapper().readValue(Fixtures.of("revsnn", name, "meta.json").toFile(), Map.class);
-        Map<String, Object> ctor = (Map<String, Object>) meta.get("constructor");
-        ctor.put("reversible", reversible);
-        if (channelsLast != null) ctor.put("channels_last", channelsLast);
-        FamilyModel m = new RevSNNFamily().build(meta);
-        assertEquals(channelsLast == null || channelsLast, ((RevSNNFamily.Model) m).net().config().channelsLast());
-        StateDictIO.loadStateDict(m.module(), StateDicts.tensors(TorchFile.load(Fixtures.of("revsnn", name, "model.pth")), "model.pth"), true);
-        Map<String, Object> io = (Map<String, Object>) TorchFile.load(Fixtures.of("revsnn", name, "io.pt"));
-        Tensor[] lo = m.forwardLoss((Tensor) io.get("input"), (Tensor) io.get("target"));
+    /** One training step of {@code cfg} from {@code weights}: {logits, loss, grads..., state...} by name. */
+    static Map<String, Tensor> step(RevSNNConfig cfg, Map<String, Tensor> weights, Tensor input, Tensor target) {
+        RevSNNFamily.Model m = new RevSNNFamily.Model(RevSNNFamily.create(cfg));
+        StateDictIO.loadStateDict(m.module(), weights, true);
+        Tensor[] lo = m.forwardLoss(input, target);
         m.backward(lo[1]);
         Map<String, Tensor> out = new LinkedHashMap<>();
         out.put("logits", lo[0]);
@@ -45,25 +35,44 @@ class RevSResNetChannelsLastTest {
         return out;
     }
 
+    /**
+     * 64-channel streams on 16x16 and 8x8 maps (NHWC stages) and 4x4, 2x2 (NCHW), reversible and plain: NHWC gives the
+     * NCHW step up to float rounding.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"revsresnet_cifar_tiny", "revsresnet_cifar_multiblock", "revsresnet_dvs_tiny"})
-    void sameStepAsNchw(String name) throws Exception {
-        for (boolean reversible : new boolean[]{true, false}) {
-            try (PointerScope s = new PointerScope()) {
-                Map<String, Tensor> cl = step(name, null, reversible), nchw = step(name, false, reversible);
-                assertEquals(nchw.keySet(), cl.keySet());
-                double worst = 0;
-                for (String k : nchw.keySet()) {
-                    Tensor a = cl.get(k).detach().to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
-                    Tensor b = nchw.get(k).detach().to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
-                    Tensor excess = a.sub(b).abs().sub(b.abs().mul(new org.bytedeco.pytorch.Scalar(1e-4)));
-                    double e = excess.max().item_double();
-                    assertTrue(e <= 1e-5, name + (reversible ? " reversible " : " plain ") + k + ": |NHWC - NCHW| exceeds 1e-5 + 1e-4|NCHW| by " + (e - 1e-5));
-                    worst = Math.max(worst, a.sub(b).abs().max().item_double());
-                }
-                System.out.printf("%s %s: NHWC vs NCHW max abs diff %.3e%n", name, reversible ? "reversible" : "plain", worst);
+    @ValueSource(booleans = {true, false})
+    void sameStepAsNchw(boolean reversible) {
+        try (PointerScope s = new PointerScope()) {
+            org.bytedeco.pytorch.global.torch.manual_seed(3);
+            RevSNNConfig nchw = RevSNNConfig.resnet(false, new int[]{1, 1, 1, 1}, new int[]{64, 64, 64, 64}, 10, 2, reversible)
+                    .withChannelsLast(false);
+            Map<String, Tensor> weights = StateDictIO.stateDict(RevSNNFamily.create(nchw));
+            Tensor input = org.bytedeco.pytorch.global.torch.randn(2, 3, 16, 16);
+            Tensor target = Tensor.create(new long[]{3, 7});
+            Map<String, Tensor> a = step(nchw.withChannelsLast(true), weights, input, target), b = step(nchw, weights, input, target);
+            assertEquals(b.keySet(), a.keySet());
+            double worst = 0;
+            for (String k : b.keySet()) {
+                Tensor x = a.get(k).detach().to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
+                Tensor y = b.get(k).detach().to(org.bytedeco.pytorch.global.torch.ScalarType.Double);
+                double e = x.sub(y).abs().sub(y.abs().mul(new org.bytedeco.pytorch.Scalar(1e-4))).max().item_double();
+                assertTrue(e <= 1e-5, k + ": |NHWC - NCHW| exceeds 1e-5 + 1e-4|NCHW| by " + (e - 1e-5));
+                worst = Math.max(worst, x.sub(y).abs().max().item_double());
             }
+            System.out.printf("%s: NHWC vs NCHW max abs diff %.3e%n", reversible ? "reversible" : "plain", worst);
         }
+    }
+
+    @Test
+    void wideLargeStagesOnlyRunChannelsLast() {
+        RevSNNConfig r21 = RevSNNConfig.revsResnet("revs_resnet21", 100, 4, true);
+        RevSResNet net = new RevSResNet(r21);
+        assertTrue(net.nhwc(0, 32 * 32) && net.nhwc(1, 16 * 16) && net.nhwc(2, 8 * 8));
+        assertFalse(net.nhwc(3, 4 * 4), "448 channels on 4x4: NCHW");
+        RevSResNet tiny = new RevSResNet(RevSNNConfig.resnet(false, new int[]{1, 1, 1, 1}, new int[]{4, 8, 8, 16}, 10, 2, true));
+        assertFalse(tiny.nhwc(0, 32 * 32), "4 channels: NCHW");
+        RevSResNet off = new RevSResNet(r21.withChannelsLast(false));
+        assertFalse(off.nhwc(0, 32 * 32));
     }
 
     @Test
