@@ -101,6 +101,7 @@ public class TRevSNN extends SpikeModule {
     public List<Tensor> forward(Tensor img) {
         tape = null;
         boolean reversible = config.saveMemory() && is_training() && GradMode.is_enabled();
+        for (ScaledStdConv2d c : standardisedConvs()) c.deferWeightGradient(reversible); // finished in backward()
         int n = config.numSubnet();
         Tensor[] xs = stemOutputs(img);
         List<Tensor> out = new ArrayList<>();
@@ -181,6 +182,24 @@ public class TRevSNN extends SpikeModule {
             for (Tensor old : gRight) old.close();
         }
         for (int j = 0; j < gx.length; j++) Ops.backward(t.stemOut[j], gx[j]);
+        for (ScaledStdConv2d c : standardisedConvs()) c.finishDeferred();
+    }
+
+    private List<ScaledStdConv2d> standardised;
+
+    /** Every {@link ScaledStdConv2d} of the model (weight-shared ones once per module). */
+    private List<ScaledStdConv2d> standardisedConvs() {
+        if (standardised == null) {
+            List<ScaledStdConv2d> out = new ArrayList<>();
+            collect(this, out);
+            standardised = List.copyOf(out);
+        }
+        return standardised;
+    }
+
+    private static void collect(Module m, List<ScaledStdConv2d> out) {
+        if (m instanceof ScaledStdConv2d c) out.add(c);
+        if (m instanceof SpikeModule s) for (Module k : s.registeredChildren()) collect(k, out);
     }
 
     /** Column outputs, inputs and head leaves kept by a reversible training forward. */
