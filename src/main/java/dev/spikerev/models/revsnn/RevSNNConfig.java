@@ -9,9 +9,9 @@ import java.util.Map;
  * Constructor arguments of the RevSNN models (names as in the reference constructors), plus two port switches:
  * {@code dvs} (the cifar10-dvs / dvs128-gesture model files: event input {@code [B, T, 2, 128, 128]}) and
  * {@code reversible} (true: the reference's reversible sequences; false: the same layers through plain autograd,
- * i.e. BPTT with every activation kept), and one layout switch, {@code channels_last} (RevSResNet, default true: the
- * activations in NHWC order, which the CPU convolutions read without a layout change; the values are those of the
- * reference's NCHW model up to float rounding).
+ * i.e. BPTT with every activation kept), and one layout switch, {@code channels_last} (RevSResNet, default true: its
+ * wide stages on large maps run in NHWC order, which oneDNN's convolutions read without a layout change, see
+ * {@link RevSResNet#MIN_NHWC_PLANES}; the values are those of the reference's NCHW model up to float rounding).
  *
  * @param model      {@link Model#REVSRESNET} or {@link Model#REVSFORMER}
  * @param layers     RevSResNet blocks per stage (4 stages CIFAR, 3 DVS)
@@ -28,6 +28,16 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
                            boolean reversible, boolean channelsLast) {
 
     public enum Model { REVSRESNET, REVSFORMER }
+
+    /**
+     * Constructor keys: the reference constructors' arguments (RevSResNet, rev_vit_snn; those without a port effect
+     * are accepted and ignored), spikerev's switches, and the provenance fields of the fixtures' meta.json.
+     */
+    static final java.util.Set<String> KEYS = java.util.Set.of(
+            "cls", "arch", "block", "layers", "planes", "num_classes", "norm_layer", "T", "enable_amp",
+            "img_size_h", "img_size_w", "patch_size", "in_channels", "embed_dims", "num_heads", "mlp_ratios", "qkv_bias",
+            "qk_scale", "drop_rate", "attn_drop_rate", "drop_path_rate", "depths", "sr_ratios", "pretrained_cfg",
+            "dvs", "reversible", "channels_last", "layout", "reference_dataset_folder", "reference_file");
 
     public RevSNNConfig {
         if (model == Model.REVSRESNET) {
@@ -86,12 +96,15 @@ public record RevSNNConfig(Model model, boolean dvs, int[] layers, int[] planes,
      * From a fixture's {@code meta.json}: {@code constructor} (reference argument names; {@code cls} RevSResNet or
      * rev_vit_snn) and the dataset ({@code constructor.reference_dataset_folder} or {@code layout} naming dvs).
      * Optional {@code constructor.reversible} (default true) and, for RevSResNet, {@code in_channels} (default 3 / 2)
-     * and {@code channels_last} (default true).
+     * and {@code channels_last} (default true). Any other key than {@link #KEYS} is an error naming it.
      */
     @SuppressWarnings("unchecked")
     public static RevSNNConfig fromMeta(Map<String, Object> meta) {
         if (!(meta.get("constructor") instanceof Map)) throw new IllegalArgumentException("revsnn: meta.json has no 'constructor' object");
         Map<String, Object> c = (Map<String, Object>) meta.get("constructor");
+        for (String k : c.keySet())
+            if (!KEYS.contains(k))
+                throw new IllegalArgumentException("revsnn: unknown model (constructor) key '" + k + "' (allowed: " + String.join(", ", new java.util.TreeSet<>(KEYS)) + ")");
         String cls = String.valueOf(c.getOrDefault("cls", meta.getOrDefault("model", "")));
         String folder = String.valueOf(c.getOrDefault("reference_dataset_folder", ""));
         String layout = String.valueOf(c.getOrDefault("layout", ""));

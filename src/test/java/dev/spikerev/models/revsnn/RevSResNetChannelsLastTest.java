@@ -104,4 +104,13 @@ class RevSResNetChannelsLastTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RevSNNConfig.fromMeta(meta));
         assertEquals("revsnn constructor.channels_last must be true or false, found yes", e.getMessage());
     }
+
+    @Test
+    void misspelledKeyIsNamed() {
+        Map<String, Object> meta = Map.of("constructor", Map.of("cls", "RevSResNet", "layers", List.of(1, 1, 1, 1),
+                "planes", List.of(4, 4, 4, 4), "channel_last", false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RevSNNConfig.fromMeta(meta));
+        assertTrue(e.getMessage().startsWith("revsnn: unknown model (constructor) key 'channel_last' (allowed: "), e.getMessage());
+        assertTrue(e.getMessage().contains("channels_last"), e.getMessage());
+    }
 }
