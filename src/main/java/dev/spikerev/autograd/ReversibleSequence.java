@@ -23,7 +23,8 @@ import org.bytedeco.pytorch.TensorVector;
  *
  * <p>How it works. {@link #apply(Tensor)} splits the (graph-connected) input {@code x} into streams, runs every block
  * under no-grad (closing each level's tensors as it goes), and returns {@code out = y + (x − x.detach())}: its value is
- * exactly the blocks' output {@code y}, and autograd sees an identity from {@code out} to {@code x} that saves nothing.
+ * exactly the blocks' output {@code y}, and autograd sees an identity from {@code out} to {@code x} that saves nothing;
+ * {@code y} itself is freed, backward reads the values from {@code out}'s storage (which must not be changed in place).
  * A Java tensor hook on {@code out} fires inside {@code loss.backward()} once {@code dL/dout} is complete. It walks
  * the blocks in reverse, each rebuilding its inputs from its outputs and recomputing locally with grad on (which
  * accumulates the block parameters' {@code .grad}), and returns {@code dL/dx}, which autograd then carries on into the
@@ -163,7 +164,7 @@ public final class ReversibleSequence {
             out = y.add(zero);
             anchor.close(); ad.close(); zero.close();
         }
-        y.close();
+        y.close(); // out holds the same values (0 + y): backward reads them from out's storage, so only one copy lives
         BackwardHook hook = new BackwardHook(out.detach(), layout, inputGrad);
         pending.add(hook);
         out.register_hook(hook);
@@ -237,11 +238,13 @@ public final class ReversibleSequence {
     /** The hook on a sequence output: runs the reversible backward when {@code dL/dout} is complete. */
     private final class BackwardHook extends TensorTensorHook {
         private Tensor y;
+        private final long version;
         private final Layout layout;
         private final boolean inputGrad;
 
         BackwardHook(Tensor y, Layout layout, boolean inputGrad) {
             this.y = y;
+            this.version = y._version();
             this.layout = layout;
             this.inputGrad = inputGrad;
         }
@@ -251,6 +254,9 @@ public final class ReversibleSequence {
                 if (y == null)
                     throw new IllegalStateException("reversible backward ran twice or after discardPending(); "
                             + "backpropagate through a ReversibleSequence output once per apply()");
+                if (y._version() != version)
+                    throw new IllegalStateException("a ReversibleSequence output was modified in place before backward; "
+                            + "its backward rebuilds the blocks' inputs from it (use an out-of-place op)");
                 Tensor g = new Tensor(grad);
                 Tensor dx = backwardAll(y, g, layout);
                 g.close();

@@ -58,6 +58,7 @@ public abstract class MultiStepNeuron extends SpikeModule {
     protected final Surrogate surrogate;
 
     private boolean recording;
+    private boolean keepInput;
     private double lastFiringRate = Double.NaN;
 
     protected MultiStepNeuron(double vThreshold, Double vReset, boolean detachReset, Surrogate surrogate) {
@@ -98,6 +99,17 @@ public abstract class MultiStepNeuron extends SpikeModule {
 
     public Surrogate surrogate() { return surrogate; }
 
+    /**
+     * On: backward keeps the input {@code X} (a reference, no copy) instead of the surrogate derivatives and recomputes
+     * {@code H} and {@code sg} from it - the same ops in the same order, so the same bits. For a neuron whose input is
+     * held anyway (the output of a reversible sequence, which its backward keeps) this saves one float tensor of the
+     * input's size per call; elsewhere it costs the same memory and one more pass of the neuron. The input must not be
+     * changed in place before backward (checked).
+     */
+    public void setKeepInputForBackward(boolean on) { keepInput = on; }
+
+    public boolean keepsInputForBackward() { return keepInput; }
+
     /** When on, every {@link #forward} stores the mean of its spike tensor ({@link #lastFiringRate()}); costs a sync. */
     public void setRecording(boolean on) { recording = on; }
 
@@ -120,45 +132,66 @@ public abstract class MultiStepNeuron extends SpikeModule {
     }
 
     private Tensor run(Tensor xSeq) {
-        int T = (int) xSeq.size(0);
         boolean grad = GradMode.is_enabled() && xSeq.requires_grad();
-        Scalar vth = new Scalar(vThreshold);
         Tensor spikes, hAll = null;
         // with grad, S is written into a copy of X: autograd sees an identity from the output to X (the copy saves
         // nothing), its values are the spikes, and the hook turns dL/dS into dL/dX
         Tensor out = grad ? xSeq.clone() : null;
+        boolean keep = grad && keepInput;
         try (NoGradGuard ng = new NoGradGuard()) {
             Tensor xd = xSeq.detach();
             spikes = grad ? out.detach() : empty_like(xd); // S[t] written in place, in the input's dtype
-            Tensor v = zeros_like(xd.select(0, 0));      // V between steps, rewritten in place by every reset
-            if (vReset != null && vReset != 0.0) v.fill_(new Scalar(vReset));
-            if (grad) hAll = empty_like(xd);             // H[t] charged straight into its slice: no stack copy
-            Tensor hBuf = grad ? null : empty_like(v);   // without grad one H buffer serves every step
-            for (int t = 0; t < T; t++) {
-                Tensor slot = grad ? hAll.select(0, t) : hBuf;
-                Tensor ht = chargeInto(slot, v, xd.select(0, t));
-                Tensor st = spikes.select(0, t);
-                ge_out(st, ht, vth);                     // S[t] = H[t] >= vTh, as 0/1 values
-                if (t < T - 1) resetInto(v, ht, st);
-                st.close();
-                if (grad) slot.close();                  // a view of hAll
-            }
-            v.close();
-            if (hBuf != null) hBuf.close();
+            if (grad && !keep) hAll = empty_like(xd);    // H[t] charged straight into its slice: no stack copy
+            simulate(xd, hAll, spikes, true);
         }
         if (!grad) return spikes;
 
-        Tensor sg, dvdh;
-        try (NoGradGuard ng = new NoGradGuard()) {
-            sg = surrogate.gradInPlace(hAll.sub(vth));   // sg[t] = g'(H[t] - vTh), all t at once, in the difference's memory
-            dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
-            hAll.close();
+        BpttHook hook;
+        if (keep) {
+            spikes.close();
+            hook = new BpttHook(this, xSeq.detach(), out.detach());
+        } else {
+            Tensor[] d = derivatives(hAll, spikes);
+            spikes.close(); // the handle only: the values are out's
+            hook = new BpttHook(this, d[0], d[1], out.detach());
         }
-        spikes.close(); // the handle only: the values are out's
-        BpttHook hook = new BpttHook(sg, dvdh, out.detach(), dHdX(), dHdV(), vReset != null && detachReset);
         PENDING.add(hook);
         out.register_hook(hook);
         return out;
+    }
+
+    /**
+     * The charge / fire / reset loop over {@code x [T, ...]} from {@code V[-1]}: {@code H[t]} into {@code hAll}'s slices
+     * (null: one reused buffer), and either the spikes into {@code spikes} ({@code fire}) or, with {@code fire} false,
+     * the given spikes read for the resets (backward's recompute: the same {@code H} bits as the forward's).
+     */
+    private void simulate(Tensor x, Tensor hAll, Tensor spikes, boolean fire) {
+        int T = (int) x.size(0);
+        Scalar vth = new Scalar(vThreshold);
+        Tensor v = zeros_like(x.select(0, 0));           // V between steps, rewritten in place by every reset
+        if (vReset != null && vReset != 0.0) v.fill_(new Scalar(vReset));
+        Tensor hBuf = hAll == null ? empty_like(v) : null; // without H kept one buffer serves every step
+        for (int t = 0; t < T; t++) {
+            Tensor slot = hAll != null ? hAll.select(0, t) : hBuf;
+            Tensor ht = chargeInto(slot, v, x.select(0, t));
+            Tensor st = spikes.select(0, t);
+            if (fire) ge_out(st, ht, vth);               // S[t] = H[t] >= vTh, as 0/1 values
+            if (t < T - 1) resetInto(v, ht, st);
+            st.close();
+            if (hAll != null) slot.close();              // a view of hAll
+        }
+        v.close();
+        if (hBuf != null) hBuf.close();
+    }
+
+    /** {@code {sg, dV/dH or null}} from {@code H [T, ...]} (consumed) and the spikes. */
+    private Tensor[] derivatives(Tensor hAll, Tensor spikes) {
+        try (NoGradGuard ng = new NoGradGuard()) {
+            Tensor sg = surrogate.gradInPlace(hAll.sub(new Scalar(vThreshold))); // g'(H[t] - vTh), all t, in the difference's memory
+            Tensor dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
+            hAll.close();
+            return new Tensor[]{sg, dvdh};
+        }
     }
 
     /** Hooks registered by forwards whose backward has not run yet. */
@@ -194,30 +227,56 @@ public abstract class MultiStepNeuron extends SpikeModule {
      * computed as {@code g - g·S}; otherwise a precomputed {@code dV/dH} (null = 1).
      */
     private static final class BpttHook extends TensorTensorHook {
-        private Tensor sg, dvdh, spikes;
+        private final MultiStepNeuron neuron;
+        private Tensor sg, dvdh, spikes, input;
+        private final long inputVersion;
         private final double rx, k;
         private final boolean oneMinusS;
 
-        BpttHook(Tensor sg, Tensor dvdh, Tensor spikes, double rx, double k, boolean oneMinusS) {
+        /** Keeps the derivatives computed in forward. */
+        BpttHook(MultiStepNeuron n, Tensor sg, Tensor dvdh, Tensor spikes) {
+            this(n, sg, dvdh, spikes, null);
+        }
+
+        /** Keeps the input and recomputes the derivatives when it fires. */
+        BpttHook(MultiStepNeuron n, Tensor input, Tensor spikes) {
+            this(n, null, null, spikes, input);
+        }
+
+        private BpttHook(MultiStepNeuron n, Tensor sg, Tensor dvdh, Tensor spikes, Tensor input) {
+            this.neuron = n;
             this.sg = sg;
             this.dvdh = dvdh;
             this.spikes = spikes;
-            this.rx = rx;
-            this.k = k;
-            this.oneMinusS = oneMinusS;
+            this.input = input;
+            this.inputVersion = input == null ? 0 : input._version();
+            this.rx = n.dHdX();
+            this.k = n.dHdV();
+            this.oneMinusS = n.vReset != null && n.detachReset;
             // this runs in a short pointer scope (a block's, or run()'s own): the hook keeps its tensors and itself
             // alive until it has fired (a hook freed before its backward would crash it); released by release() and
             // releaseFired()
-            sg.retainReference();
-            if (dvdh != null) dvdh.retainReference();
-            spikes.retainReference();
+            for (Tensor t : new Tensor[]{sg, dvdh, spikes, input}) if (t != null) t.retainReference();
             retainReference();
         }
 
         @Override public TensorBase call(TensorBase grad) {
             releaseFired();
             try (PointerScope scope = new PointerScope()) {
-                if (sg == null) throw new IllegalStateException("neuron backward ran twice or after discardPendingHooks()");
+                if (spikes == null) throw new IllegalStateException("neuron backward ran twice or after discardPendingHooks()");
+                if (input != null) {
+                    if (input._version() != inputVersion)
+                        throw new IllegalStateException("a neuron's input was modified in place before its backward "
+                                + "(setKeepInputForBackward needs it unchanged)");
+                    Tensor hAll;
+                    try (NoGradGuard ng = new NoGradGuard()) {
+                        hAll = empty_like(input);
+                        neuron.simulate(input, hAll, spikes, false); // H again, resets from the forward's spikes
+                    }
+                    Tensor[] d = neuron.derivatives(hAll, spikes);
+                    sg = d[0];
+                    dvdh = d[1];
+                }
                 Tensor g = new Tensor(grad);
                 int T = (int) g.size(0);
                 Tensor gx = empty_like(g);
@@ -244,6 +303,10 @@ public abstract class MultiStepNeuron extends SpikeModule {
         }
 
         void release() {
+            if (input != null) {
+                input.releaseReference(); input = null;
+                sg = dvdh = null; // recomputed in call(), owned by its scope
+            }
             if (sg != null) { sg.releaseReference(); sg = null; }
             if (dvdh != null) { dvdh.releaseReference(); dvdh = null; }
             if (spikes != null) { spikes.releaseReference(); spikes = null; }

@@ -71,6 +71,12 @@ public final class RevSResNet extends RevSNNNet {
             stages.add(register_module("layer" + (i + 1), new RevSequence(blocks, cfg.reversible())));
         }
         sn1 = register_module("sn1", neuron.get());
+        if (cfg.reversible()) {
+            // the neurons right after a reversible stage read its output, which the stage's backward keeps anyway:
+            // they keep that reference instead of their own surrogate derivatives (one tensor of the stage's size each)
+            for (DownSample d : downs) d.neuron.setKeepInputForBackward(true);
+            sn1.setKeepInputForBackward(true);
+        }
         fc = register_module("fc", new dev.spikerev.nn.Linear(planes[planes.length - 1] * 2L, cfg.numClasses()));
         initWeights();
     }
