@@ -184,12 +184,21 @@ public abstract class MultiStepNeuron extends SpikeModule {
         if (hBuf != null) hBuf.close();
     }
 
-    /** {@code {sg, dV/dH or null}} from {@code H [T, ...]} (consumed) and the spikes. */
+    /** {@code {sg, dV/dH or null}} from {@code H [T, ...]} (consumed: closed, or reused as sg's memory) and the spikes. */
     private Tensor[] derivatives(Tensor hAll, Tensor spikes) {
         try (NoGradGuard ng = new NoGradGuard()) {
-            Tensor sg = surrogate.gradInPlace(hAll.sub(new Scalar(vThreshold))); // g'(H[t] - vTh), all t, in the difference's memory
+            // sg[t] = g'(H[t] - vTh), all t at once; in H's own memory unless dV/dH reads H again below
+            boolean needH = vReset != null && !detachReset;
+            Scalar vth = new Scalar(vThreshold);
+            Tensor sg;
+            if (needH) {
+                sg = surrogate.gradInPlace(hAll.sub(vth));
+            } else {
+                hAll.sub_(vth);
+                sg = surrogate.gradInPlace(hAll); // takes over hAll (gradInPlace owns its argument)
+            }
             Tensor dvdh = vReset != null && detachReset ? null : dVdH(hAll, spikes, sg); // hard + detach: 1 - S, from the output
-            hAll.close();
+            if (needH) hAll.close();
             return new Tensor[]{sg, dvdh};
         }
     }
