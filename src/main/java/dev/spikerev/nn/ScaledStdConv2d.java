@@ -53,7 +53,11 @@ public class ScaledStdConv2d extends Conv2d {
         this.gain = Params.register(this, "gain", shared.gain);
         this.scale = shared.scale;
         this.cache = shared.cache; // the same parameters: one standardised weight
+        shared.cache.users++;
     }
+
+    /** Whether another module uses this module's parameters ({@link #sharing}). */
+    public boolean sharesParameters() { return cache.users > 1; }
 
     @Override
     public ScaledStdConv2d sharing() { return new ScaledStdConv2d(this); }
@@ -96,6 +100,7 @@ public class ScaledStdConv2d extends Conv2d {
      */
     private static final class Standardised {
         private Tensor value, mean, invstd, leaf;
+        private int users = 1;
         private long weightVersion, gainVersion, weightData, gainData;
 
         /** A new handle on the standardised weight, recomputed when the key changed. */

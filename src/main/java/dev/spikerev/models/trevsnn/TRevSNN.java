@@ -162,6 +162,9 @@ public class TRevSNN extends SpikeModule {
         tape = null;
         loss.backward();
         if (t == null) return;
+        // each deferred weight gradient is finished right after its last use: the leaf's gradient (a weight-sized
+        // tensor) does not wait for the end of backward (peak memory)
+        for (Head h : heads) finishUnshared((Module) h);
         int n = config.numSubnet();
         Tensor[] g = null;
         Tensor[] gx = new Tensor[t.stemOut.length];
@@ -176,6 +179,7 @@ public class TRevSNN extends SpikeModule {
             final int col = i;
             int xi = config.dvs() ? i : 0;
             Tensor[] r = Scopes.keep(() -> ReverseColumn.backward(subnets.get(col), t.x[col], cOut, gRight));
+            finishUnshared(subnets.get(col));
             gx[xi] = gx[xi] == null ? r[0] : gx[xi].add(r[0]);
             g = new Tensor[]{r[1], r[2], r[3], r[4]};
             for (Tensor old : cOut) old.close();
@@ -186,6 +190,13 @@ public class TRevSNN extends SpikeModule {
     }
 
     private List<ScaledStdConv2d> standardised;
+
+    /** Finishes the deferred gradients of {@code m}'s standardised convolutions that no other module shares. */
+    private static void finishUnshared(Module m) {
+        List<ScaledStdConv2d> cs = new ArrayList<>();
+        collect(m, cs);
+        for (ScaledStdConv2d c : cs) if (!c.sharesParameters()) c.finishDeferred();
+    }
 
     /** Every {@link ScaledStdConv2d} of the model (weight-shared ones once per module). */
     private List<ScaledStdConv2d> standardisedConvs() {
