@@ -9,8 +9,8 @@ import java.util.Map;
  * Constructor arguments of the RevSNN models (names as in the reference constructors), plus two port switches:
  * {@code dvs} (the cifar10-dvs / dvs128-gesture model files: event input {@code [B, T, 2, 128, 128]}) and
  * {@code reversible} (true: the reference's reversible sequences; false: the same layers through plain autograd,
- * i.e. BPTT with every activation kept), and one layout switch, {@code channels_last} (RevSResNet, default true: its
- * wide stages on large maps run in NHWC order, which oneDNN's convolutions read without a layout change, see
+ * i.e. BPTT with every activation kept), and one layout switch, {@code channels_last} (RevSResNet on the CPU, default
+ * true: its wide stages on large maps run in NHWC order, which oneDNN's convolutions read without a layout change, see
  * {@link RevSResNet#MIN_NHWC_PLANES}; the values are those of the reference's NCHW model up to float rounding).
  *
  * @param model      {@link Model#REVSRESNET} or {@link Model#REVSFORMER}

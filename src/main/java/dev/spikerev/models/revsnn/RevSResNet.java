@@ -36,8 +36,8 @@ import static org.bytedeco.pytorch.global.torch.*;
  * ({@link #MIN_NHWC_PLANES}, {@link #MIN_NHWC_PIXELS}: RevSResNet21/37/109's first three) get their input in NHWC
  * order, and everything inside keeps it - the convolutions, BatchNorms, pools and neurons follow their input's layout,
  * and the reversible streams are dense NHWC halves ({@link dev.spikerev.tensor.Layouts}) - so oneDNN's convolutions
- * skip the NCHW to blocked reorders of their inputs and outputs. The stem, the other stages and the state-dict
- * tensors stay NCHW.
+ * skip the NCHW to blocked reorders of their inputs and outputs. The stem, the other stages, the state-dict
+ * tensors and everything on a GPU stay NCHW.
  */
 public final class RevSResNet extends RevSNNNet {
     private final Module2 conv1, bn1;
@@ -87,13 +87,13 @@ public final class RevSResNet extends RevSNNNet {
      * (batch 8 x T 4, one thread): NHWC skips the NCHW to blocked reorders and wins at 64 ch @ 32x32, 128 @ 16x16 and
      * 256 @ 8x8 (oneDNN time of the 256 stage 771-779 vs 808-815 ms per 2 train + 2 inference steps), loses at 448 @
      * 4x4 (forward +10 %, backward +10-17 %); on the fixture-size model (4-16 channels) NHWC made the whole step 27 %
-     * slower.
+     * slower. CPU only: on CUDA (cuDNN) the layout was not measured, so GPU runs stay NCHW.
      */
     static final long MIN_NHWC_PIXELS = 64;
     static final int MIN_NHWC_PLANES = 64;
 
-    boolean nhwc(int stage, long pixels) {
-        return config.channelsLast() && config.planes()[stage] >= MIN_NHWC_PLANES && pixels >= MIN_NHWC_PIXELS;
+    boolean nhwc(int stage, long pixels, boolean cpu) {
+        return cpu && config.channelsLast() && config.planes()[stage] >= MIN_NHWC_PLANES && pixels >= MIN_NHWC_PIXELS;
     }
 
     /** The reversible stages {@code layer1..}. */
@@ -125,7 +125,7 @@ public final class RevSResNet extends RevSNNNet {
             if (input.dim() != 4) throw new IllegalArgumentException("CIFAR RevSResNet expects [B, C, H, W], found " + input.dim() + "-d input");
             x = Scopes.keepOne(() -> {
                 Tensor y = bn1.bn.forward(conv1.conv.forward(input));
-                boolean cl = nhwc(0, y.size(2) * y.size(3)); // before the repeat: T times fewer elements to reorder
+                boolean cl = nhwc(0, y.size(2) * y.size(3), y.device().is_cpu()); // before the repeat: T times fewer elements
                 return Seq.repeat(cl ? y.contiguous(MemoryFormat.ChannelsLast) : y, config.T());
             });
         }
@@ -137,7 +137,7 @@ public final class RevSResNet extends RevSNNNet {
                 x = Scopes.keepOne(() -> d.forward(xi));
                 xi.close();
             }
-            boolean cl = nhwc(i, x.size(3) * x.size(4));
+            boolean cl = nhwc(i, x.size(3) * x.size(4), x.device().is_cpu());
             if (cl != Seq.isChannelsLast(x)) {
                 Tensor xi = x;
                 x = Scopes.keepOne(() -> cl ? Seq.channelsLast(xi) : xi.contiguous());

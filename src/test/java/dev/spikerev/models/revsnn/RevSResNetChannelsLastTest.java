@@ -67,12 +67,13 @@ class RevSResNetChannelsLastTest {
     void wideLargeStagesOnlyRunChannelsLast() {
         RevSNNConfig r21 = RevSNNConfig.revsResnet("revs_resnet21", 100, 4, true);
         RevSResNet net = new RevSResNet(r21);
-        assertTrue(net.nhwc(0, 32 * 32) && net.nhwc(1, 16 * 16) && net.nhwc(2, 8 * 8));
-        assertFalse(net.nhwc(3, 4 * 4), "448 channels on 4x4: NCHW");
+        assertTrue(net.nhwc(0, 32 * 32, true) && net.nhwc(1, 16 * 16, true) && net.nhwc(2, 8 * 8, true));
+        assertFalse(net.nhwc(3, 4 * 4, true), "448 channels on 4x4: NCHW");
+        assertFalse(net.nhwc(0, 32 * 32, false), "not on a GPU (unmeasured there)");
         RevSResNet tiny = new RevSResNet(RevSNNConfig.resnet(false, new int[]{1, 1, 1, 1}, new int[]{4, 8, 8, 16}, 10, 2, true));
-        assertFalse(tiny.nhwc(0, 32 * 32), "4 channels: NCHW");
+        assertFalse(tiny.nhwc(0, 32 * 32, true), "4 channels: NCHW");
         RevSResNet off = new RevSResNet(r21.withChannelsLast(false));
-        assertFalse(off.nhwc(0, 32 * 32));
+        assertFalse(off.nhwc(0, 32 * 32, true));
     }
 
     @Test
