@@ -93,15 +93,9 @@ public final class RevSNNSpeed {
         return o;
     }
 
-    /** Builds the model ({@code manual_seed(0)}), a random batch and times it with {@link StepTimer}. */
-    public static SpeedCase run(String model, Integer classes, int t, Integer heads, boolean reversible, int batch,
-                                int steps, int warmup) {
-        return run(model, classes, t, heads, reversible, true, batch, steps, warmup);
-    }
-
     /**
-     * As {@link #run(String, Integer, int, Integer, boolean, int, int, int)}; {@code channelsLast false} times RevSResNet
-     * with NCHW activations, the reference's layout (constructor key {@code channels_last: false}).
+     * Builds the model ({@code manual_seed(0)}), a random batch and times it with {@link StepTimer}; {@code channelsLast
+     * false} times RevSResNet with NCHW activations, the reference's layout (constructor key {@code channels_last}).
      */
     public static SpeedCase run(String model, Integer classes, int t, Integer heads, boolean reversible, boolean channelsLast,
                                 int batch, int steps, int warmup) {
