@@ -3,9 +3,11 @@ package dev.spikerev.tensor;
 import java.util.Arrays;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch.MemoryFormat;
 
 /**
- * Memory order of strided tensors. libtorch's {@code empty_like} and {@code clone} already give a dense tensor in the
+ * Memory order of strided tensors, and channels-last for time-major {@code [T, B, C, H, W]} tensors (NHWC per
+ * {@code [T*B, C, H, W]} image). libtorch's {@code empty_like} and {@code clone} already give a dense tensor in the
  * memory order of a view with gaps (a channel half of a channels-last {@code [T, B, 2C, H, W]} stage tensor stays
  * NHWC), but its 5-d {@code cat} picks the row-major layout whatever its inputs'; {@link #cat} keeps theirs.
  */
@@ -55,6 +57,25 @@ public final class Layouts {
         v.close();
         for (Tensor x : p) x.close();
         Tensor out = c.permute(toLong(inverse(order)));
+        c.close();
+        return out;
+    }
+
+    /** Whether the {@code [T, B, C, H, W]} tensor {@code x} is channels-last (as a {@code [T*B, C, H, W]} tensor). */
+    public static boolean isChannelsLast5d(Tensor x) {
+        Tensor f = x.flatten(0, 1);
+        boolean cl = !x.is_contiguous() && f.is_contiguous(MemoryFormat.ChannelsLast);
+        f.close();
+        return cl;
+    }
+
+    /** A channels-last copy of the {@code [T, B, C, H, W]} tensor {@code x} (recorded by autograd). */
+    public static Tensor channelsLast5d(Tensor x) {
+        long[] s = Ops.shape(x);
+        Tensor f = x.flatten(0, 1);
+        Tensor c = f.contiguous(MemoryFormat.ChannelsLast);
+        f.close();
+        Tensor out = c.view(s);
         c.close();
         return out;
     }

@@ -16,10 +16,22 @@ class LayoutsTest {
 
     /** {@code [T, B, C, H, W]} whose {@code [T*B, C, H, W]} flattening is channels-last. */
     static Tensor channelsLast5d(long t, long b, long c, long h, long w) {
-        return randn(t * b, c, h, w).contiguous(MemoryFormat.ChannelsLast).view(t, b, c, h, w);
+        return Layouts.channelsLast5d(randn(t, b, c, h, w));
     }
 
-    static boolean nhwc(Tensor t5) { return t5.flatten(0, 1).is_contiguous(MemoryFormat.ChannelsLast); }
+    static boolean nhwc(Tensor t5) { return Layouts.isChannelsLast5d(t5); }
+
+    @Test
+    void channelsLast5dKeepsValuesAndIsRecognised() {
+        try (PointerScope s = new PointerScope()) {
+            Tensor x = randn(2, 3, 4, 5, 6);
+            assertFalse(Layouts.isChannelsLast5d(x));
+            Tensor cl = Layouts.channelsLast5d(x);
+            assertTrue(Layouts.isChannelsLast5d(cl));
+            assertTrue(cl.flatten(0, 1).is_contiguous(MemoryFormat.ChannelsLast));
+            assertTrue(cl.equal(x));
+        }
+    }
 
     @Test
     void memoryOrderReadsStrides() {

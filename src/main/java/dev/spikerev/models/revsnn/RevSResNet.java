@@ -6,6 +6,7 @@ import dev.spikerev.nn.IFNeuron;
 import dev.spikerev.nn.LIFNeuron;
 import dev.spikerev.nn.MultiStepNeuron;
 import dev.spikerev.nn.SpikeModule;
+import dev.spikerev.tensor.Layouts;
 import dev.spikerev.tensor.Scopes;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,9 +139,9 @@ public final class RevSResNet extends RevSNNNet {
                 xi.close();
             }
             boolean cl = nhwc(i, x.size(3) * x.size(4), x.device().is_cpu());
-            if (cl != Seq.isChannelsLast(x)) {
+            if (cl != Layouts.isChannelsLast5d(x)) {
                 Tensor xi = x;
-                x = Scopes.keepOne(() -> cl ? Seq.channelsLast(xi) : xi.contiguous());
+                x = Scopes.keepOne(() -> cl ? Layouts.channelsLast5d(xi) : xi.contiguous());
                 xi.close();
             }
             Tensor xi = x;

@@ -36,23 +36,4 @@ final class Seq {
         e.close();
         return out;
     }
-
-    /** Whether the {@code [T, B, C, H, W]} tensor {@code x} is channels-last (as a {@code [T*B, C, H, W]} tensor). */
-    static boolean isChannelsLast(Tensor x) {
-        Tensor f = x.flatten(0, 1);
-        boolean cl = !x.is_contiguous() && f.is_contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast);
-        f.close();
-        return cl;
-    }
-
-    /** A channels-last copy of the {@code [T, B, C, H, W]} tensor {@code x} (recorded by autograd). */
-    static Tensor channelsLast(Tensor x) {
-        long[] s = x.sizes().vec().get();
-        Tensor f = x.flatten(0, 1);
-        Tensor c = f.contiguous(org.bytedeco.pytorch.global.torch.MemoryFormat.ChannelsLast);
-        f.close();
-        Tensor out = c.view(s);
-        c.close();
-        return out;
-    }
 }
