@@ -164,7 +164,7 @@ public class TRevSNN extends SpikeModule {
         if (t == null) return;
         // each deferred weight gradient is finished right after its last use: the leaf's gradient (a weight-sized
         // tensor) does not wait for the end of backward (peak memory)
-        for (Head h : heads) finishUnshared((Module) h);
+        for (ScaledStdConv2d c : deferGroups().get(0)) c.finishDeferred();
         int n = config.numSubnet();
         Tensor[] g = null;
         Tensor[] gx = new Tensor[t.stemOut.length];
@@ -179,7 +179,7 @@ public class TRevSNN extends SpikeModule {
             final int col = i;
             int xi = config.dvs() ? i : 0;
             Tensor[] r = Scopes.keep(() -> ReverseColumn.backward(subnets.get(col), t.x[col], cOut, gRight));
-            finishUnshared(subnets.get(col));
+            for (ScaledStdConv2d c : deferGroups().get(col + 1)) c.finishDeferred();
             gx[xi] = gx[xi] == null ? r[0] : gx[xi].add(r[0]);
             g = new Tensor[]{r[1], r[2], r[3], r[4]};
             for (Tensor old : cOut) old.close();
@@ -190,12 +190,31 @@ public class TRevSNN extends SpikeModule {
     }
 
     private List<ScaledStdConv2d> standardised;
+    private List<List<ScaledStdConv2d>> deferGroups;
 
-    /** Finishes the deferred gradients of {@code m}'s standardised convolutions that no other module shares. */
-    private static void finishUnshared(Module m) {
-        List<ScaledStdConv2d> cs = new ArrayList<>();
-        collect(m, cs);
-        for (ScaledStdConv2d c : cs) if (!c.sharesParameters()) c.finishDeferred();
+    /**
+     * The standardised convolutions whose deferred gradient is complete at a point of {@link #backward}: [0] the heads'
+     * (after {@code loss.backward()}), [1 + i] column i's (after its reverse pass); only those no other module shares
+     * (the shared ones finish at the end). Built once.
+     */
+    private List<List<ScaledStdConv2d>> deferGroups() {
+        if (deferGroups == null) {
+            List<List<ScaledStdConv2d>> g = new ArrayList<>();
+            List<ScaledStdConv2d> h = new ArrayList<>();
+            for (Head head : heads) collect((Module) head, h);
+            g.add(unshared(h));
+            for (SubNet net : subnets) {
+                List<ScaledStdConv2d> c = new ArrayList<>();
+                collect(net, c);
+                g.add(unshared(c));
+            }
+            deferGroups = List.copyOf(g);
+        }
+        return deferGroups;
+    }
+
+    private static List<ScaledStdConv2d> unshared(List<ScaledStdConv2d> cs) {
+        return cs.stream().filter(c -> !c.sharesParameters()).toList();
     }
 
     /** Every {@link ScaledStdConv2d} of the model (weight-shared ones once per module). */
